@@ -1,0 +1,200 @@
+//! What the engine reads of a tool result, and a cheap probe of JSON error payloads.
+//!
+//! The engine does not own a tool-result type: hosts hand it a view over theirs (the component
+//! over its WIT record, the native harness over its own), so nothing is copied. JSON payloads
+//! (`structuredContent`, text items when `check_text_content` is on) are scanned for the few
+//! keys that matter without building a `serde_json::Value` tree.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+
+/// A host's tool result, as the engine reads it.
+pub trait ToolResultView {
+    /// `isError`, only when the result carried a real boolean.
+    fn is_error(&self) -> Option<bool>;
+    /// `structuredContent` as JSON text, when present and not null.
+    fn structured_content(&self) -> Option<&str>;
+    /// The text of each `type: text` content item, in order.
+    fn text_items(&self) -> impl Iterator<Item = &str>;
+}
+
+/// A `status_code` value as found in a payload.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StatusValue {
+    /// A JSON integer.
+    Integer(i64),
+    /// A JSON number written with a fraction or exponent (`503.0`).
+    Float(f64),
+    /// Anything else (a string, a boolean, an object...).
+    Other,
+}
+
+impl StatusValue {
+    fn from_value(value: &Value) -> Self {
+        match value {
+            Value::Number(number) => match number.as_i64() {
+                Some(int) => Self::Integer(int),
+                None => number.as_f64().map_or(Self::Other, Self::Float),
+            },
+            _ => Self::Other,
+        }
+    }
+
+    /// The value as a whole number, if it is one (`503` and `503.0` both are).
+    pub fn as_whole(&self) -> Option<i64> {
+        match *self {
+            Self::Integer(int) => Some(int),
+            Self::Float(float) if float.fract() == 0.0 && float.abs() < 1e15 => Some(float as i64),
+            _ => None,
+        }
+    }
+}
+
+/// The error signals of one JSON object: `isError`, `status_code`, `error` and `message`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ErrorProbe {
+    /// `isError` is the JSON boolean `true`.
+    pub is_error: bool,
+    /// `status_code`, when present.
+    pub status: Option<StatusValue>,
+    /// `error`, when it is a string.
+    pub error: Option<String>,
+    /// `message`, when it is a string.
+    pub message: Option<String>,
+}
+
+impl ErrorProbe {
+    /// Probes `json` if it is a JSON object; anything else (another JSON type, invalid JSON,
+    /// nesting deeper than serde_json's limit) gives `None`. When a key repeats, the last wins.
+    pub fn parse(json: &str) -> Option<Self> {
+        if !json.trim_start().starts_with('{') {
+            return None;
+        }
+        serde_json::from_str(json).ok()
+    }
+}
+
+enum ProbeKey {
+    IsError,
+    StatusCode,
+    Error,
+    Message,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for ProbeKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = ProbeKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<ProbeKey, E> {
+                Ok(match key {
+                    "isError" => ProbeKey::IsError,
+                    "status_code" => ProbeKey::StatusCode,
+                    "error" => ProbeKey::Error,
+                    "message" => ProbeKey::Message,
+                    _ => ProbeKey::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorProbe {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ProbeVisitor;
+        impl<'de> Visitor<'de> for ProbeVisitor {
+            type Value = ErrorProbe;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ErrorProbe, A::Error> {
+                let mut probe = ErrorProbe::default();
+                while let Some(key) = map.next_key::<ProbeKey>()? {
+                    match key {
+                        ProbeKey::IsError => {
+                            probe.is_error = map.next_value::<Value>()? == Value::Bool(true);
+                        }
+                        ProbeKey::StatusCode => {
+                            probe.status = Some(StatusValue::from_value(&map.next_value()?));
+                        }
+                        ProbeKey::Error => probe.error = string_value(map.next_value()?),
+                        ProbeKey::Message => probe.message = string_value(map.next_value()?),
+                        ProbeKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(probe)
+            }
+        }
+        deserializer.deserialize_map(ProbeVisitor)
+    }
+}
+
+fn string_value(value: Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_reads_signals_and_ignores_the_rest() {
+        let probe = ErrorProbe::parse(
+            r#"{"data": [1, {"x": 2}], "isError": true, "status_code": 503, "error": "boom"}"#,
+        )
+        .unwrap();
+        assert!(probe.is_error);
+        assert_eq!(probe.status, Some(StatusValue::Integer(503)));
+        assert_eq!(probe.error.as_deref(), Some("boom"));
+        assert_eq!(probe.message, None);
+    }
+
+    #[test]
+    fn probe_is_error_must_be_real_boolean() {
+        assert!(
+            !ErrorProbe::parse(r#"{"isError": "true"}"#)
+                .unwrap()
+                .is_error
+        );
+        assert!(!ErrorProbe::parse(r#"{"isError": 1}"#).unwrap().is_error);
+    }
+
+    #[test]
+    fn probe_non_objects_and_garbage_give_none() {
+        for text in ["[true, 503]", "503", "\"x\"", "null", "{", "", "not json"] {
+            assert_eq!(ErrorProbe::parse(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn probe_repeated_key_last_wins() {
+        let probe = ErrorProbe::parse(r#"{"status_code": 503, "status_code": 404}"#).unwrap();
+        assert_eq!(probe.status, Some(StatusValue::Integer(404)));
+    }
+
+    #[test]
+    fn probe_deep_nesting_does_not_panic() {
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(ErrorProbe::parse(&deep).is_none_or(|probe| probe == ErrorProbe::default()));
+    }
+
+    #[test]
+    fn status_value_whole_numbers() {
+        assert_eq!(StatusValue::Float(503.0).as_whole(), Some(503));
+        assert_eq!(StatusValue::Float(503.5).as_whole(), None);
+        assert_eq!(StatusValue::Other.as_whole(), None);
+    }
+}

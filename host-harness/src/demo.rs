@@ -1,0 +1,146 @@
+//! The demo: a short story of tool calls replayed through the component, printed as a table.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use crate::bindings::ConfigError;
+use crate::guest_env::{DEFAULT_START_WALL_MS, GuestEnv};
+use crate::payload;
+use crate::runtime::PluginRuntime;
+
+/// The seed of the demo's random source, so the demo prints the same table every time.
+pub const DEMO_SEED: u64 = 42;
+
+struct Call {
+    tool: &'static str,
+    request: &'static str,
+    trace: Option<&'static str>,
+    outcome: &'static str,
+    result: Value,
+}
+
+fn story() -> Vec<Call> {
+    let unavailable = json!({"isError": true, "structuredContent": {"status_code": 503},
+                             "content": [{"type": "text", "text": "503 Service Unavailable"}]});
+    let ok = json!({"content": [{"type": "text", "text": "<html>...</html>"}]});
+    let call = |tool, request, trace, outcome, result: &Value| Call {
+        tool,
+        request,
+        trace,
+        outcome,
+        result: result.clone(),
+    };
+    vec![
+        call("web_scraper", "req-1", None, "503", &unavailable),
+        call("web_scraper", "req-1", None, "503", &unavailable),
+        call("web_scraper", "req-1", None, "ok", &ok),
+        call(
+            "search",
+            "req-2",
+            None,
+            "404",
+            &json!({"isError": true, "structuredContent": {"status_code": 404},
+                    "content": [{"type": "text", "text": "no such index"}]}),
+        ),
+        call(
+            "flaky_api",
+            "req-3",
+            None,
+            "error",
+            &json!({"isError": true}),
+        ),
+        call(
+            "flaky_api",
+            "req-3",
+            None,
+            "error",
+            &json!({"isError": true}),
+        ),
+        call(
+            "flaky_api",
+            "req-3",
+            None,
+            "error",
+            &json!({"isError": true}),
+        ),
+        call(
+            "flaky_api",
+            "req-3",
+            None,
+            "error",
+            &json!({"isError": true}),
+        ),
+        call(
+            "flaky_api",
+            "req-3",
+            None,
+            "error",
+            &json!({"isError": true}),
+        ),
+        call(
+            "flaky_api",
+            "req-3",
+            None,
+            "error",
+            &json!({"isError": true}),
+        ),
+        call("web_scraper", "req-4", Some("trace-7"), "503", &unavailable),
+    ]
+}
+
+/// Replays the story under `config` (JSON; `None` keeps the manifest defaults) and returns the
+/// table. Time advances by each requested delay, as a gateway would sleep.
+///
+/// # Errors
+/// A config the plugin refuses, or a trap.
+pub fn run(runtime: &PluginRuntime, config: Option<&Value>) -> Result<String> {
+    let env = GuestEnv::new(DEFAULT_START_WALL_MS, DEMO_SEED);
+    let mut instance = runtime.instantiate(&env)?;
+    if let Some(config) = config {
+        instance
+            .configure(&config.to_string())?
+            .map_err(|err: ConfigError| {
+                anyhow::anyhow!("the plugin refused the config: {}", err.text())
+            })?;
+    }
+    let mut table = String::new();
+    let _ = writeln!(
+        table,
+        "{:<4} {:>7}  {:<12} {:<6} {:<7} {:<9} {:>8}  metadata",
+        "step", "t (ms)", "tool", "req", "outcome", "decision", "delay"
+    );
+    let mut now = 0u64;
+    let mut step = 0;
+    for call in story() {
+        step += 1;
+        env.clock.set_ms(now);
+        let context = payload::context(call.request, call.trace, None);
+        let answer =
+            instance.tool_post_invoke(&payload::tool_payload(call.tool, &call.result), &context)?;
+        let decision = if answer.retry { "retry" } else { "no retry" };
+        let _ = writeln!(
+            table,
+            "{step:<4} {now:>7}  {:<12} {:<6} {:<7} {decision:<9} {:>8}  {}",
+            call.tool,
+            call.request,
+            call.outcome,
+            format!("{} ms", answer.retry_delay_ms),
+            answer.metadata
+        );
+        now += answer.retry_delay_ms.max(10);
+    }
+    step += 1;
+    env.clock.set_ms(now);
+    let fetch = instance.resource_post_fetch(
+        &payload::resource_payload("file:///data.txt", None),
+        &payload::context("req-5", None, None),
+    )?;
+    let _ = writeln!(
+        table,
+        "{step:<4} {now:>7}  {:<12} {:<6} {:<7} {:<9} {:>8}  {}",
+        "(resource)", "req-5", "fetched", "no retry", "0 ms", fetch.metadata
+    );
+    Ok(table)
+}

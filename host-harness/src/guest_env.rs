@@ -1,0 +1,185 @@
+//! What the guest sees of the host: WASI with virtual clocks and a seeded random source.
+//!
+//! During a scenario the monotonic clock reads exactly the scenario's `at_ms` and the wall
+//! clock `start_wall_ms + at_ms`; random bytes are a deterministic function of the seed. The
+//! native backend reads the very same [`VirtualClock`] and generator, so both backends see the
+//! same inputs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rand_core::{Infallible, TryRng};
+use retry_engine::{Clock, Rng, SplitMix64};
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{
+    HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
+};
+
+/// The default wall clock at virtual time 0: 2026-01-01T00:00:00Z, in Unix ms.
+pub const DEFAULT_START_WALL_MS: u64 = 1_767_225_600_000;
+
+/// A clock the host moves by hand; cloning shares it.
+#[derive(Debug, Clone)]
+pub struct VirtualClock {
+    now_ms: Arc<AtomicU64>,
+    start_wall_ms: u64,
+}
+
+impl VirtualClock {
+    /// A clock at monotonic 0 whose wall clock then reads `start_wall_ms`.
+    pub fn new(start_wall_ms: u64) -> Self {
+        Self {
+            now_ms: Arc::new(AtomicU64::new(0)),
+            start_wall_ms,
+        }
+    }
+
+    /// Sets the virtual time, in ms since the start.
+    pub fn set_ms(&self, at_ms: u64) {
+        self.now_ms.store(at_ms, Ordering::Relaxed);
+    }
+
+    /// The virtual time, in ms since the start.
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms.load(Ordering::Relaxed)
+    }
+}
+
+impl Clock for VirtualClock {
+    fn monotonic_ms(&self) -> u64 {
+        self.now_ms()
+    }
+
+    fn wall_ms(&self) -> u64 {
+        self.start_wall_ms.saturating_add(self.now_ms())
+    }
+}
+
+struct VirtualMonotonic(VirtualClock);
+
+impl HostMonotonicClock for VirtualMonotonic {
+    fn resolution(&self) -> u64 {
+        1_000_000
+    }
+
+    fn now(&self) -> u64 {
+        self.0.now_ms().saturating_mul(1_000_000)
+    }
+}
+
+struct VirtualWall(VirtualClock);
+
+impl HostWallClock for VirtualWall {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::from_millis(self.0.wall_ms())
+    }
+}
+
+/// A seeded generator usable both by the engine ([`Rng`]) and by WASI (`rand_core`).
+/// Bytes are produced from successive `next_u64` values, little-endian, so a guest reading
+/// `get-random-u64` and the native engine calling `next_u64` see the same numbers.
+#[derive(Debug, Clone)]
+pub struct SeededRandom(SplitMix64);
+
+impl SeededRandom {
+    /// A generator determined by `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(SplitMix64::new(seed))
+    }
+}
+
+impl Rng for SeededRandom {
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+}
+
+impl TryRng for SeededRandom {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok((self.0.next_u64() >> 32) as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(self.0.next_u64())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(8) {
+            let bytes = self.0.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+/// A seed that differs from run to run, for scenarios that give none.
+pub fn fresh_seed() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+/// How to set up a guest's world.
+#[derive(Debug, Clone)]
+pub struct GuestEnv {
+    /// The clock the guest reads.
+    pub clock: VirtualClock,
+    /// The seed of the guest's random source.
+    pub seed: u64,
+}
+
+impl GuestEnv {
+    /// A clock starting at `start_wall_ms` and a random source seeded with `seed`.
+    pub fn new(start_wall_ms: u64, seed: u64) -> Self {
+        Self {
+            clock: VirtualClock::new(start_wall_ms),
+            seed,
+        }
+    }
+}
+
+impl Default for GuestEnv {
+    /// Wall clock [`DEFAULT_START_WALL_MS`], a fresh seed.
+    fn default() -> Self {
+        Self::new(DEFAULT_START_WALL_MS, fresh_seed())
+    }
+}
+
+/// Per-store host state: the WASI context and its resource table.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl HostState {
+    /// WASI with the virtual clocks and seeded random of `env`, and nothing else: no
+    /// filesystem, network, environment or inherited stdio.
+    pub fn new(env: &GuestEnv) -> Self {
+        let wasi = WasiCtxBuilder::new()
+            .monotonic_clock(VirtualMonotonic(env.clock.clone()))
+            .wall_clock(VirtualWall(env.clock.clone()))
+            .secure_random(SeededRandom::new(env.seed))
+            .insecure_random(SeededRandom::new(env.seed ^ 0x5EED))
+            .insecure_random_seed(u128::from(env.seed))
+            .build();
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}

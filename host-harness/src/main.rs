@@ -1,0 +1,162 @@
+//! `retry-harness`: runs the retry-with-backoff component under wasmtime.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::{Parser, Subcommand};
+use host_harness::backend::BackendChoice;
+use host_harness::bench::{self, BenchOptions};
+use host_harness::config_file::{self, ConfigSource};
+use host_harness::guest_env::GuestEnv;
+use host_harness::runtime::{FLOOR_WASM, PLUGIN_WASM};
+use host_harness::{PluginRuntime, conformance, demo};
+use retry_engine::PluginConfig;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success: every scenario passed, the config is valid
+  1  a scenario failed, or the config is invalid
+  2  usage error, unreadable input, or a component that cannot be loaded";
+
+/// Runs the retry-with-backoff WebAssembly component under wasmtime: conformance scenarios, a
+/// demo, a config checker and benchmarks.
+#[derive(Debug, Parser)]
+#[command(name = "retry-harness", version, after_help = AFTER_HELP)]
+struct Cli {
+    /// The component to load (default: the one built with this harness).
+    #[arg(long, global = true, value_name = "WASM")]
+    component: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Replays a short story of tool calls and prints the decisions as a table.
+    Demo {
+        /// A config file (YAML or JSON: a config mapping, a plugins file or a manifest);
+        /// default: the manifest defaults.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Runs conformance scenario files, or every *.yaml below directories.
+    Conformance {
+        /// Files or directories.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Which implementation to run; `both` requires the component and the native engine
+        /// to agree on every step.
+        #[arg(long, value_enum, default_value_t = BackendChoice::Both)]
+        backend: BackendChoice,
+    },
+    /// Validates a config file and prints the effective policy, or every error with its key.
+    CheckConfig {
+        /// A YAML or JSON file: a config mapping, a ContextForge plugins file, or a manifest.
+        file: PathBuf,
+    },
+    /// Measures per-call latency against the empty-bodied floor component and the native
+    /// engine.
+    Bench {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Calls per timed run.
+        #[arg(long, default_value_t = BenchOptions::default().iterations)]
+        iterations: u32,
+        /// Timed runs per row (the median is reported).
+        #[arg(long, default_value_t = BenchOptions::default().runs)]
+        runs: u32,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_plugin(component: Option<&PathBuf>) -> Result<PluginRuntime> {
+    match component {
+        Some(path) => PluginRuntime::load(path),
+        None => PluginRuntime::load(PLUGIN_WASM),
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Demo { config } => {
+            let config = config
+                .map(|path| config_file::load(&path).map(|(config, _)| config))
+                .transpose()?;
+            let runtime = load_plugin(cli.component.as_ref())?;
+            print!("{}", demo::run(&runtime, config.as_ref())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Conformance { paths, backend } => {
+            let runtime = load_plugin(cli.component.as_ref())?;
+            let summary =
+                conformance::run_paths(&runtime, &paths, backend, |line| println!("{line}"))?;
+            println!("{summary}");
+            Ok(if summary.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::CheckConfig { file } => check_config(cli.component.as_ref(), &file),
+        Command::Bench {
+            json,
+            iterations,
+            runs,
+        } => {
+            let plugin = load_plugin(cli.component.as_ref())?;
+            let floor = PluginRuntime::load(FLOOR_WASM)?;
+            let rows = bench::run(&plugin, &floor, BenchOptions { iterations, runs })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", bench::render(&rows));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check_config(component: Option<&PathBuf>, file: &PathBuf) -> Result<ExitCode> {
+    let (config, source) = config_file::load(file)?;
+    let where_from = match &source {
+        ConfigSource::Bare => String::new(),
+        ConfigSource::PluginsEntry(name) => format!(" (plugin entry {name:?})"),
+        ConfigSource::Manifest => " (manifest default_configs)".to_owned(),
+    };
+    // The verdict comes from the component itself, as a gateway would get it.
+    let runtime = load_plugin(component)?;
+    let mut instance = runtime.instantiate(&GuestEnv::default())?;
+    match instance.configure(&config.to_string())? {
+        Ok(()) => {
+            let effective = PluginConfig::from_value(&config)
+                .context("the native engine disagrees with the component")?;
+            println!("valid{where_from}");
+            println!("{}", serde_json::to_string_pretty(&effective.describe())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(host_harness::bindings::ConfigError::Malformed(message)) => {
+            println!("invalid{where_from}");
+            println!("error: {message}");
+            Ok(ExitCode::from(1))
+        }
+        Err(host_harness::bindings::ConfigError::Invalid(issues)) => {
+            println!("invalid{where_from}: {} error(s)", issues.len());
+            for issue in issues {
+                println!("error [{}]: {}", issue.key, issue.message);
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}

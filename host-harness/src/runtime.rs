@@ -1,0 +1,148 @@
+//! Loading the component with wasmtime and calling it: one [`PluginRuntime`] (engine, linker,
+//! pre-instantiated component) per process, one [`PluginInstance`] (store + instance) per
+//! plugin instance.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, Store};
+
+use crate::bindings::{
+    ConfigError, PluginContext, ResourcePostFetchPayload, ResourcePostFetchResult,
+    RetryWithBackoff, RetryWithBackoffPre, ToolPostInvokePayload, ToolPostInvokeResult,
+};
+use crate::guest_env::{GuestEnv, HostState, VirtualClock};
+
+/// Turns wasmtime's error type into `anyhow`'s, keeping the chain.
+trait IntoAnyhow<T> {
+    fn anyhow(self) -> Result<T>;
+}
+
+impl<T> IntoAnyhow<T> for wasmtime::Result<T> {
+    fn anyhow(self) -> Result<T> {
+        self.map_err(anyhow::Error::from)
+    }
+}
+
+/// The path of the plugin component built by this crate's build script.
+pub const PLUGIN_WASM: &str = env!("RETRY_COMPONENT_WASM");
+/// The path of the empty-bodied floor component built by this crate's build script.
+pub const FLOOR_WASM: &str = env!("FLOOR_COMPONENT_WASM");
+
+/// A compiled component ready to be instantiated many times.
+pub struct PluginRuntime {
+    engine: Engine,
+    pre: RetryWithBackoffPre<HostState>,
+}
+
+impl PluginRuntime {
+    /// Compiles the component at `path`.
+    ///
+    /// The engine uses wasmtime's defaults with synchronous calls and the component model's
+    /// async support off.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read component {}", path.display()))?;
+        Self::from_bytes(&bytes)
+            .with_context(|| format!("cannot load component {}", path.display()))
+    }
+
+    /// Compiles a component from its bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let engine = Engine::new(&Config::new())
+            .anyhow()
+            .context("cannot create the wasmtime engine")?;
+        let component = Component::new(&engine, bytes)
+            .anyhow()
+            .context("not a valid component")?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .anyhow()
+            .context("cannot link WASI")?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .anyhow()
+            .context("the component's imports cannot be satisfied")?;
+        let pre = RetryWithBackoffPre::new(instance_pre)
+            .anyhow()
+            .context("the component does not export the retry-with-backoff world")?;
+        Ok(Self { engine, pre })
+    }
+
+    /// The plugin component built with this harness.
+    pub fn plugin() -> Result<Self> {
+        Self::load(PLUGIN_WASM)
+    }
+
+    /// The floor component built with this harness.
+    pub fn floor() -> Result<Self> {
+        Self::load(FLOOR_WASM)
+    }
+
+    /// A new instance in its own store, seeing the clock and random source of `env`.
+    pub fn instantiate(&self, env: &GuestEnv) -> Result<PluginInstance> {
+        let mut store = Store::new(&self.engine, HostState::new(env));
+        let bindings = self
+            .pre
+            .instantiate(&mut store)
+            .anyhow()
+            .context("cannot instantiate the component")?;
+        Ok(PluginInstance {
+            store,
+            bindings,
+            clock: env.clock.clone(),
+        })
+    }
+}
+
+/// One live plugin instance: its state persists across calls.
+pub struct PluginInstance {
+    store: Store<HostState>,
+    bindings: RetryWithBackoff,
+    clock: VirtualClock,
+}
+
+impl PluginInstance {
+    /// The instance's clock (moving it moves the guest's time).
+    pub fn clock(&self) -> &VirtualClock {
+        &self.clock
+    }
+
+    /// Calls `configure`: `Ok(Err(..))` is the plugin refusing the config, `Err` a host or
+    /// guest failure (a trap).
+    pub fn configure(&mut self, config_json: &str) -> Result<Result<(), ConfigError>> {
+        self.bindings
+            .mcp_plugins_retry_with_backoff_plugin()
+            .call_configure(&mut self.store, config_json)
+            .anyhow()
+            .context("configure trapped")
+    }
+
+    /// Calls `tool-post-invoke`.
+    pub fn tool_post_invoke(
+        &mut self,
+        payload: &ToolPostInvokePayload,
+        context: &PluginContext,
+    ) -> Result<ToolPostInvokeResult> {
+        self.bindings
+            .mcp_plugins_retry_with_backoff_plugin()
+            .call_tool_post_invoke(&mut self.store, payload, context)
+            .anyhow()
+            .context("tool-post-invoke trapped")
+    }
+
+    /// Calls `resource-post-fetch`.
+    pub fn resource_post_fetch(
+        &mut self,
+        payload: &ResourcePostFetchPayload,
+        context: &PluginContext,
+    ) -> Result<ResourcePostFetchResult> {
+        self.bindings
+            .mcp_plugins_retry_with_backoff_plugin()
+            .call_resource_post_fetch(&mut self.store, payload, context)
+            .anyhow()
+            .context("resource-post-fetch trapped")
+    }
+}
