@@ -32,62 +32,25 @@ fn story() -> Vec<Call> {
         outcome,
         result: result.clone(),
     };
-    vec![
+    let not_found = json!({"isError": true, "structuredContent": {"status_code": 404},
+                           "content": [{"type": "text", "text": "no such index"}]});
+    let error = json!({"isError": true});
+    let mut calls = vec![
         call("web_scraper", "req-1", None, "503", &unavailable),
         call("web_scraper", "req-1", None, "503", &unavailable),
         call("web_scraper", "req-1", None, "ok", &ok),
-        call(
-            "search",
-            "req-2",
-            None,
-            "404",
-            &json!({"isError": true, "structuredContent": {"status_code": 404},
-                    "content": [{"type": "text", "text": "no such index"}]}),
-        ),
-        call(
-            "flaky_api",
-            "req-3",
-            None,
-            "error",
-            &json!({"isError": true}),
-        ),
-        call(
-            "flaky_api",
-            "req-3",
-            None,
-            "error",
-            &json!({"isError": true}),
-        ),
-        call(
-            "flaky_api",
-            "req-3",
-            None,
-            "error",
-            &json!({"isError": true}),
-        ),
-        call(
-            "flaky_api",
-            "req-3",
-            None,
-            "error",
-            &json!({"isError": true}),
-        ),
-        call(
-            "flaky_api",
-            "req-3",
-            None,
-            "error",
-            &json!({"isError": true}),
-        ),
-        call(
-            "flaky_api",
-            "req-3",
-            None,
-            "error",
-            &json!({"isError": true}),
-        ),
-        call("web_scraper", "req-4", Some("trace-7"), "503", &unavailable),
-    ]
+        call("search", "req-2", None, "404", &not_found),
+    ];
+    // Six failures of one request: two retries, give up, then a fresh budget for the same id.
+    calls.extend((0..6).map(|_| call("flaky_api", "req-3", None, "error", &error)));
+    calls.push(call(
+        "web_scraper",
+        "req-4",
+        Some("trace-7"),
+        "503",
+        &unavailable,
+    ));
+    calls
 }
 
 /// Replays the story under `config` (JSON; `None` keeps the manifest defaults) and returns the

@@ -75,10 +75,15 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", one_line(&format!("{err:#}")));
             ExitCode::from(2)
         }
     }
+}
+
+/// Folds a multi-line error (wasmtime's parse errors span lines) into one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn load_plugin(component: Option<&PathBuf>) -> Result<PluginRuntime> {
@@ -128,7 +133,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn check_config(component: Option<&PathBuf>, file: &PathBuf) -> Result<ExitCode> {
+fn check_config(component: Option<&PathBuf>, file: &std::path::Path) -> Result<ExitCode> {
     let (config, source) = config_file::load(file)?;
     let where_from = match &source {
         ConfigSource::Bare => String::new(),

@@ -33,6 +33,7 @@ pub const FLOOR_WASM: &str = env!("FLOOR_COMPONENT_WASM");
 /// A compiled component ready to be instantiated many times.
 pub struct PluginRuntime {
     engine: Engine,
+    component: Component,
     pre: RetryWithBackoffPre<HostState>,
 }
 
@@ -68,7 +69,20 @@ impl PluginRuntime {
         let pre = RetryWithBackoffPre::new(instance_pre)
             .anyhow()
             .context("the component does not export the retry-with-backoff world")?;
-        Ok(Self { engine, pre })
+        Ok(Self {
+            engine,
+            component,
+            pre,
+        })
+    }
+
+    /// The names of the interfaces the component imports (e.g. `wasi:clocks/monotonic-clock@0.2.x`).
+    pub fn imports(&self) -> Vec<String> {
+        self.component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect()
     }
 
     /// The plugin component built with this harness.

@@ -1,7 +1,7 @@
 //! Backoff curves: how long to wait before retry number n. One strategy per file.
 //!
 //! A curve gives the *ceiling* for failure number n (1-based), already capped at the policy's
-//! `max_backoff_ms`; [`crate::jitter`] then spreads it. Every curve saturates instead of
+//! `max_backoff_ms`; [`crate::Jitter`] then spreads it. Every curve saturates instead of
 //! overflowing, so any `n` (up to `u32::MAX`) and any base give a value within the cap.
 
 mod exponential;

@@ -38,15 +38,8 @@ pub(crate) const FLAT_KEYS: &[&str] = &[
     "tool_overrides",
 ];
 
-/// The keys a `tool_overrides` entry may set.
-const OVERRIDE_KEYS: &[&str] = &[
-    "max_retries",
-    "backoff_base_ms",
-    "max_backoff_ms",
-    "retry_on_status",
-    "jitter",
-    "check_text_content",
-];
+/// The keys a `tool_overrides` entry may set: every flat key but `tool_overrides` itself.
+const OVERRIDE_KEYS: &[&str] = FLAT_KEYS.split_at(FLAT_KEYS.len() - 1).0;
 
 /// The rules in force for one tool under the flat schema.
 ///

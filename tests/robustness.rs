@@ -1,0 +1,336 @@
+//! No trap, no panic and no broken promise, whatever the config or tool result: generated
+//! and hand-picked hostile inputs against the live component, plus per-instance state.
+
+use host_harness::bindings::{PluginContext, ToolPostInvokeResult};
+use host_harness::guest_env::GuestEnv;
+use host_harness::{PluginInstance, PluginRuntime, payload};
+use retry_engine::{Rng, SplitMix64};
+use serde_json::{Map, Value, json};
+
+const KEYS: &[&str] = &[
+    "max_retries",
+    "backoff_base_ms",
+    "max_backoff_ms",
+    "retry_on_status",
+    "jitter",
+    "check_text_content",
+    "tool_overrides",
+    "isError",
+    "structuredContent",
+    "status_code",
+    "content",
+    "type",
+    "text",
+    "t",
+    "",
+    "maxRetries",
+    "\u{1F600}",
+];
+
+/// A random JSON value, biased towards the keys and shapes the plugin reads.
+fn random_value(rng: &mut SplitMix64, depth: u32) -> Value {
+    let pick = rng.next_u64() % if depth == 0 { 6 } else { 8 };
+    match pick {
+        0 => Value::Null,
+        1 => Value::Bool(rng.next_u64().is_multiple_of(2)),
+        2 => {
+            let choices = [
+                0i64,
+                1,
+                -1,
+                2,
+                10,
+                11,
+                200,
+                404,
+                503,
+                5000,
+                i64::MAX,
+                i64::MIN,
+                99_999,
+            ];
+            json!(choices[(rng.next_u64() % choices.len() as u64) as usize])
+        }
+        3 => json!([1e308, -0.0, 2.5, 503.0, 1e-300][(rng.next_u64() % 5) as usize]),
+        4 => json!(
+            [
+                "",
+                "true",
+                "503",
+                "{\"isError\": true}",
+                "{\"status_code\": 503}",
+                "x"
+            ][(rng.next_u64() % 6) as usize]
+        ),
+        5 => json!(u64::MAX),
+        6 => Value::Array(
+            (0..rng.next_u64() % 4)
+                .map(|_| random_value(rng, depth - 1))
+                .collect(),
+        ),
+        _ => {
+            let mut map = Map::new();
+            for _ in 0..rng.next_u64() % 5 {
+                let key = KEYS[(rng.next_u64() % KEYS.len() as u64) as usize];
+                map.insert(key.to_owned(), random_value(rng, depth - 1));
+            }
+            Value::Object(map)
+        }
+    }
+}
+
+fn instance(runtime: &PluginRuntime, seed: u64) -> PluginInstance {
+    runtime.instantiate(&GuestEnv::new(0, seed)).unwrap()
+}
+
+fn call(
+    instance: &mut PluginInstance,
+    tool: &str,
+    request: &str,
+    result: &Value,
+) -> ToolPostInvokeResult {
+    let context = PluginContext {
+        trace_id: Some("trace".into()),
+        ..PluginContext::for_request(request)
+    };
+    instance
+        .tool_post_invoke(&payload::tool_payload(tool, result), &context)
+        .expect("the component must never trap")
+}
+
+fn assert_consistent(answer: &ToolPostInvokeResult, max_backoff_ms: u64) {
+    assert_eq!(answer.retry, answer.retry_delay_ms > 0, "{answer:?}");
+    assert!(answer.retry_delay_ms <= max_backoff_ms, "{answer:?}");
+    let metadata: Value = serde_json::from_str(&answer.metadata).unwrap();
+    assert!(metadata.is_object());
+}
+
+#[test]
+fn random_configs_never_trap_and_errors_always_say_why() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let mut plugin = instance(&runtime, 1);
+    let mut rng = SplitMix64::new(2024);
+    let (mut accepted, mut rejected) = (0, 0);
+    for _ in 0..3000 {
+        let config = random_value(&mut rng, 3);
+        match plugin
+            .configure(&config.to_string())
+            .expect("configure must never trap")
+        {
+            Ok(()) => accepted += 1,
+            Err(err) => {
+                rejected += 1;
+                assert!(!err.text().is_empty(), "{config}");
+            }
+        }
+        call(&mut plugin, "t", "r", &json!({"isError": true}));
+    }
+    assert!(
+        accepted > 0 && rejected > 0,
+        "accepted {accepted}, rejected {rejected}"
+    );
+}
+
+#[test]
+fn random_results_never_trap_and_keep_the_promises() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let mut plugin = instance(&runtime, 3);
+    plugin
+        .configure(r#"{"max_retries": 3, "backoff_base_ms": 10, "max_backoff_ms": 50, "check_text_content": true}"#)
+        .unwrap()
+        .unwrap();
+    let mut rng = SplitMix64::new(99);
+    let mut retries_in_a_row = 0;
+    for _ in 0..5000 {
+        let result = random_value(&mut rng, 4);
+        let answer = call(&mut plugin, "t", "r", &result);
+        assert_consistent(&answer, 50);
+        retries_in_a_row = if answer.retry {
+            retries_in_a_row + 1
+        } else {
+            0
+        };
+        assert!(
+            retries_in_a_row <= 3,
+            "more retries than max_retries in a row"
+        );
+    }
+}
+
+#[test]
+fn hostile_results_never_trap() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let mut plugin = instance(&runtime, 4);
+    plugin
+        .configure(r#"{"check_text_content": true}"#)
+        .unwrap()
+        .unwrap();
+    let deep = format!("{}{}", "[".repeat(50_000), "]".repeat(50_000));
+    let huge = "x".repeat(1 << 20);
+    let results = [
+        json!({"isError": true, "structuredContent": {"status_code": 1e308}}),
+        json!({"isError": true, "structuredContent": {"status_code": u64::MAX}}),
+        json!({"isError": true, "structuredContent": {"status_code": i64::MIN}}),
+        json!({"structuredContent": {"status_code": -503}}),
+        json!({"content": [{"type": "text", "text": deep}]}),
+        json!({"content": [{"type": "text", "text": huge}], "isError": true}),
+        json!({"content": [{"type": "text", "text": format!("{{\"status_code\": 503, \"pad\": \"{huge}\"}}")}]}),
+        json!({"structuredContent": {"a": {"b": {"c": {"d": [[[[[[[[[[{"isError": true}]]]]]]]]]]}}}}}),
+        json!({"content": [{"type": "text", "text": "\u{0}\u{FFFF}\u{1F600}"}]}),
+    ];
+    for result in &results {
+        assert_consistent(&call(&mut plugin, "t", "r", result), 5000);
+    }
+    let long_name = "n".repeat(1 << 16);
+    assert_consistent(
+        &call(
+            &mut plugin,
+            &long_name,
+            &long_name,
+            &json!({"isError": true}),
+        ),
+        5000,
+    );
+    assert_consistent(&call(&mut plugin, "", "", &json!({"isError": true})), 5000);
+}
+
+#[test]
+fn hostile_configs_never_trap() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let mut plugin = instance(&runtime, 5);
+    let configs = [
+        "",
+        "{",
+        "null",
+        "[]",
+        "\"text\"",
+        "1e999",
+        r#"{"max_retries": 1e308}"#,
+        r#"{"backoff_base_ms": 18446744073709551615, "max_backoff_ms": 18446744073709551615, "max_retries": 10}"#,
+        r#"{"backoff_base_ms": 18446744073709551616}"#,
+        r#"{"tool_overrides": {"": {}, "a:b": {"max_retries": 0}}}"#,
+        r#"{"retry_on_status": [100, 599, 100, 599]}"#,
+    ];
+    for config in configs {
+        let _ = plugin.configure(config).expect("configure must never trap");
+        let answer = call(&mut plugin, "t", "r", &json!({"isError": true}));
+        assert_eq!(answer.retry, answer.retry_delay_ms > 0);
+    }
+    plugin
+        .configure(r#"{"backoff_base_ms": 18446744073709551615, "max_backoff_ms": 18446744073709551615, "max_retries": 10, "jitter": false}"#)
+        .unwrap()
+        .unwrap();
+    for _ in 0..10 {
+        let answer = call(&mut plugin, "big", "r", &json!({"isError": true}));
+        assert!(answer.retry && answer.retry_delay_ms == u64::MAX);
+    }
+}
+
+#[test]
+fn instances_keep_separate_state() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let mut first = instance(&runtime, 6);
+    let mut second = instance(&runtime, 6);
+    for plugin in [&mut first, &mut second] {
+        plugin
+            .configure(r#"{"jitter": false, "max_retries": 5}"#)
+            .unwrap()
+            .unwrap();
+    }
+    let failure = json!({"isError": true});
+    assert_eq!(call(&mut first, "t", "r", &failure).retry_delay_ms, 200);
+    assert_eq!(call(&mut first, "t", "r", &failure).retry_delay_ms, 400);
+    assert_eq!(call(&mut second, "t", "r", &failure).retry_delay_ms, 200);
+    assert_eq!(call(&mut first, "t", "r", &failure).retry_delay_ms, 800);
+}
+
+#[test]
+fn refused_config_keeps_the_previous_one_and_its_state() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let mut plugin = instance(&runtime, 7);
+    plugin
+        .configure(r#"{"jitter": false, "max_retries": 5}"#)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        call(&mut plugin, "t", "r", &json!({"isError": true})).retry_delay_ms,
+        200
+    );
+    assert!(plugin.configure(r#"{"max_retries": 50}"#).unwrap().is_err());
+    assert_eq!(
+        call(&mut plugin, "t", "r", &json!({"isError": true})).retry_delay_ms,
+        400
+    );
+}
+
+#[test]
+fn new_config_drops_state() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let mut plugin = instance(&runtime, 8);
+    plugin.configure(r#"{"jitter": false}"#).unwrap().unwrap();
+    assert_eq!(
+        call(&mut plugin, "t", "r", &json!({"isError": true})).retry_delay_ms,
+        200
+    );
+    plugin.configure(r#"{"jitter": false}"#).unwrap().unwrap();
+    assert_eq!(
+        call(&mut plugin, "t", "r", &json!({"isError": true})).retry_delay_ms,
+        200
+    );
+}
+
+#[test]
+fn manifest_defaults_are_the_component_defaults() {
+    let manifest = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../plugin-manifest.yaml"
+    ))
+    .unwrap();
+    let document = host_harness::yaml::parse(&manifest).unwrap();
+    let defaults = document["default_configs"].to_string();
+    let runtime = PluginRuntime::plugin().unwrap();
+    let fetch = |plugin: &mut PluginInstance| {
+        plugin
+            .resource_post_fetch(
+                &payload::resource_payload("u", None),
+                &PluginContext::for_request("r"),
+            )
+            .unwrap()
+            .metadata
+    };
+    let mut unconfigured = instance(&runtime, 9);
+    let mut configured = instance(&runtime, 9);
+    configured.configure(&defaults).unwrap().unwrap();
+    assert_eq!(fetch(&mut unconfigured), fetch(&mut configured));
+    let engine_defaults = retry_engine::PluginConfig::default().describe();
+    let manifest_config =
+        retry_engine::PluginConfig::from_value(&document["default_configs"]).unwrap();
+    assert_eq!(engine_defaults, manifest_config.describe());
+}
+
+#[test]
+fn component_imports_nothing_beyond_what_rust_std_uses() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let imports = runtime.imports();
+    // wasi:clocks and wasi:random feed the engine; wasi:cli and wasi:io are std's stdio,
+    // environment and exit; the contract's own types interface declares types only.
+    let allowed = [
+        "wasi:clocks/",
+        "wasi:random/",
+        "wasi:cli/",
+        "wasi:io/",
+        "mcp-plugins:retry-with-backoff/types@",
+    ];
+    for import in &imports {
+        assert!(
+            allowed.iter().any(|prefix| import.starts_with(prefix)),
+            "unexpected import {import}: {imports:?}"
+        );
+    }
+    assert!(
+        imports
+            .iter()
+            .any(|i| i.starts_with("wasi:clocks/monotonic-clock"))
+    );
+    assert!(imports.iter().any(|i| i.starts_with("wasi:random/random")));
+}
