@@ -1,9 +1,6 @@
 //! The `retry-harness` binary as a user runs it: output, exit codes, and one-line errors.
 
 mod common;
-
-use std::path::PathBuf;
-
 use common::{scratch_file, workspace};
 use std::process::{Command, Output};
 
@@ -111,7 +108,20 @@ fn check_config_accepts_the_manifest_defaults() {
         text.starts_with("valid (manifest default_configs)"),
         "{text}"
     );
-    assert!(text.contains("\"max_retries\": 2") && text.contains("\"backoff_base_ms\": 200"));
+    let default_row: Vec<&str> = text.lines().nth(2).unwrap().split_whitespace().collect();
+    assert_eq!(
+        default_row,
+        [
+            "default",
+            "2",
+            "exponential",
+            "200",
+            "2",
+            "5000",
+            "full",
+            "429,500,502,503,504"
+        ]
+    );
 }
 
 #[test]
@@ -127,10 +137,11 @@ fn check_config_prints_effective_policy_per_tool() {
         text.starts_with("valid (plugin entry \"RetryWithBackoff\")"),
         "{text}"
     );
-    assert!(
-        text.contains("web_scraper") && text.contains("\"backoff_base_ms\": 1000"),
-        "{text}"
-    );
+    assert!(text.contains("tool web_scraper  3"), "{text}");
+    let json = harness(&["check-config", "--json", file.to_str().unwrap()]);
+    let value: serde_json::Value =
+        serde_json::from_str(stdout(&json).split_once('\n').unwrap().1).unwrap();
+    assert_eq!(value["tools"]["web_scraper"]["backoff_base_ms"], 1000);
 }
 
 #[test]
@@ -199,6 +210,47 @@ fn check_config_rejects_each_reference_bad_config_naming_the_key() {
         assert!(text.contains(&format!("error [{key}]: ")), "{yaml}: {text}");
         assert!(text.contains(message), "{yaml}: {text}");
     }
+}
+
+#[test]
+fn check_config_accepts_the_specification_example_verbatim() {
+    let output = harness(&["check-config", "examples/spec-example-plugins.yaml"]);
+    assert!(output.status.success(), "{}", stdout(&output));
+    let text = stdout(&output);
+    for row in [
+        "status 429",
+        "status 504",
+        "pattern \"connection.*reset\"",
+        "tool web_scraper",
+        "tool database_query",
+    ] {
+        assert!(text.contains(row), "missing {row}: {text}");
+    }
+    assert!(text.contains("circuit_breaker: opens after 5"), "{text}");
+}
+
+#[test]
+fn check_config_rejects_mixed_schemas_naming_keys() {
+    let file = scratch_file(
+        "mixed.yaml",
+        "max_retries: 3\ndefault_policy: {max_retries: 2}\n",
+    );
+    let output = harness(&["check-config", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains(
+        "mixes the flat (ContextForge) keys max_retries with the nested keys default_policy"
+    ));
+}
+
+#[test]
+fn demo_replays_under_the_specification_example() {
+    let output = harness(&["demo", "--config", "examples/spec-example-plugins.yaml"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("\"decision\":\"not_retryable\"") && text.contains("\"source\""),
+        "{text}"
+    );
 }
 
 #[test]

@@ -139,12 +139,49 @@ fn random_results_never_trap_and_keep_the_promises() {
         .configure(r#"{"max_retries": 3, "backoff_base_ms": 10, "max_backoff_ms": 50, "check_text_content": true}"#)
         .unwrap()
         .unwrap();
-    let mut rng = SplitMix64::new(99);
+    drive_random_results(&mut plugin, 99, 50, |_| {});
+}
+
+#[test]
+fn random_results_under_nested_policies_keep_the_promises() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let mut plugin = instance(&runtime, 11);
+    let config = json!({
+        "default_policy": {"max_retries": 3, "backoff_base_ms": 10, "max_backoff_ms": 80},
+        "status_code_policies": {"503": {"backoff_strategy": "linear"}, "429": {"backoff_strategy": "fixed"}},
+        "error_patterns": [{"pattern": "time.*out", "backoff_base_ms": 20}, {"pattern": "x"}],
+        "tool_policies": {"t": {"backoff_multiplier": 3.0}},
+        "circuit_breaker": {"failure_threshold": 4, "recovery_timeout_ms": 0, "half_open_max_calls": 1}
+    });
+    plugin.configure(&config.to_string()).unwrap().unwrap();
+    drive_random_results(&mut plugin, 123, 80, |metadata| {
+        let decision = metadata["retry_with_backoff"]["decision"].as_str().unwrap();
+        let known = [
+            "retry",
+            "give_up",
+            "not_retryable",
+            "circuit_open",
+            "success",
+        ];
+        assert!(known.contains(&decision), "{metadata}");
+    });
+}
+
+/// Feeds 5000 generated results for one request and checks every answer: consistent, delay
+/// within [1, max_backoff_ms], never more than 3 retries in a row (max_retries is 3 or less).
+fn drive_random_results(
+    plugin: &mut PluginInstance,
+    seed: u64,
+    max_backoff_ms: u64,
+    check_metadata: impl Fn(&Value),
+) {
+    let mut rng = SplitMix64::new(seed);
     let mut retries_in_a_row = 0;
     for _ in 0..5000 {
         let result = random_value(&mut rng, 4);
-        let answer = call(&mut plugin, "t", "r", &result);
-        assert_consistent(&answer, 50);
+        let answer = call(plugin, "t", "r", &result);
+        assert_consistent(&answer, max_backoff_ms);
+        check_metadata(&serde_json::from_str(&answer.metadata).unwrap());
         retries_in_a_row = if answer.retry {
             retries_in_a_row + 1
         } else {

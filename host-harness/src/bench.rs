@@ -62,8 +62,28 @@ struct Case {
     hook: Hook,
 }
 
+/// The specification's example config (from `examples/`), with its breaker switched off so a
+/// row measures the policy path rather than an open breaker.
+fn spec_example_without_breaker() -> Value {
+    let document = crate::yaml::parse(include_str!("../../examples/spec-example-plugins.yaml"))
+        .expect("the bundled example is valid YAML");
+    let (mut config, _) =
+        crate::config_file::extract(document).expect("the example has the plugin");
+    config["circuit_breaker"]["enabled"] = json!(false);
+    config
+}
+
 fn cases() -> Vec<Case> {
     let flat = json!({"max_retries": 10});
+    let nested = spec_example_without_breaker();
+    let mut always_open = nested.clone();
+    always_open["circuit_breaker"] =
+        json!({"enabled": true, "failure_threshold": 1, "recovery_timeout_ms": u64::MAX});
+    let nested_case = |path, config: &Value, result: Value| Case {
+        path,
+        config: config.clone(),
+        hook: Hook::Tool(payload::tool_payload("api_caller", &result)),
+    };
     let tool = |path, result: Value| Case {
         path,
         config: flat.clone(),
@@ -83,6 +103,27 @@ fn cases() -> Vec<Case> {
             "tool_post_invoke non-retryable failure (404)",
             json!({"isError": true, "structuredContent": {"status_code": 404},
                    "content": [{"type": "text", "text": "not found"}]}),
+        ),
+        nested_case(
+            "nested: success (full annotations)",
+            &nested,
+            json!({"content": [{"type": "text", "text": "ok"}]}),
+        ),
+        nested_case(
+            "nested: status policy (429)",
+            &nested,
+            json!({"isError": true, "structuredContent": {"status_code": 429},
+                   "content": [{"type": "text", "text": "rate limited"}]}),
+        ),
+        nested_case(
+            "nested: pattern match (connection reset)",
+            &nested,
+            json!({"isError": true, "content": [{"type": "text", "text": "read: connection was reset by peer"}]}),
+        ),
+        nested_case(
+            "nested: circuit open",
+            &always_open,
+            json!({"isError": true, "structuredContent": {"status_code": 503}}),
         ),
         Case {
             path: "resource_post_fetch",

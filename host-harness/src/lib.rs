@@ -6,6 +6,7 @@ pub mod backend;
 pub mod bench;
 pub mod bindings;
 pub mod config_file;
+pub mod config_report;
 pub mod conformance;
 pub mod demo;
 pub mod guest_env;

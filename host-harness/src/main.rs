@@ -10,7 +10,7 @@ use host_harness::bench::{self, BenchOptions};
 use host_harness::config_file::{self, ConfigSource};
 use host_harness::guest_env::GuestEnv;
 use host_harness::runtime::{FLOOR_WASM, PLUGIN_WASM};
-use host_harness::{PluginRuntime, conformance, demo};
+use host_harness::{PluginRuntime, config_report, conformance, demo};
 use retry_engine::PluginConfig;
 
 const AFTER_HELP: &str = "\
@@ -54,6 +54,9 @@ enum Command {
     CheckConfig {
         /// A YAML or JSON file: a config mapping, a ContextForge plugins file, or a manifest.
         file: PathBuf,
+        /// Print the effective policy as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Measures per-call latency against the empty-bodied floor component and the native
     /// engine.
@@ -114,7 +117,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::CheckConfig { file } => check_config(cli.component.as_ref(), &file),
+        Command::CheckConfig { file, json } => check_config(cli.component.as_ref(), &file, json),
         Command::Bench {
             json,
             iterations,
@@ -133,7 +136,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn check_config(component: Option<&PathBuf>, file: &std::path::Path) -> Result<ExitCode> {
+fn check_config(
+    component: Option<&PathBuf>,
+    file: &std::path::Path,
+    json: bool,
+) -> Result<ExitCode> {
     let (config, source) = config_file::load(file)?;
     let where_from = match &source {
         ConfigSource::Bare => String::new(),
@@ -148,7 +155,11 @@ fn check_config(component: Option<&PathBuf>, file: &std::path::Path) -> Result<E
             let effective = PluginConfig::from_value(&config)
                 .context("the native engine disagrees with the component")?;
             println!("valid{where_from}");
-            println!("{}", serde_json::to_string_pretty(&effective.describe())?);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&effective.describe())?);
+            } else {
+                print!("{}", config_report::render(&effective.describe()));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(host_harness::bindings::ConfigError::Malformed(message)) => {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 /// The workspace root.
-pub fn workspace() -> PathBuf {
+pub(crate) fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
@@ -13,7 +13,7 @@ pub fn workspace() -> PathBuf {
 }
 
 /// Writes `text` to a file named `name` in a scratch folder of this test process.
-pub fn scratch_file(name: &str, text: &str) -> PathBuf {
+pub(crate) fn scratch_file(name: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("retry-harness-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);

@@ -10,6 +10,8 @@
 //!
 //! Everything else is a success.
 
+use crate::config::{ClassSlot, NestedConfig, ToolSlot};
+use crate::error_text::{BuiltinClass, error_text};
 use crate::status::StatusSet;
 use crate::tool_result::{ErrorProbe, StatusValue, ToolResultView};
 
@@ -70,6 +72,123 @@ pub fn classify_flat(
         }
     }
     Classification::Success
+}
+
+/// Why a result was classified as it was (reported in nested-schema metadata as `reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// Not a failure.
+    Success,
+    /// A failure carrying this status code.
+    Status(i64),
+    /// A status-less failure in the built-in timeout class.
+    Timeout,
+    /// A status-less failure in the built-in connection class.
+    Connection,
+    /// A status-less failure matching an `error_patterns` entry.
+    Pattern,
+    /// Any other failure.
+    Error,
+}
+
+impl Reason {
+    /// The metadata text: `success`, `status:503`, `timeout`, `connection`, `pattern`, `error`.
+    pub fn render(&self) -> String {
+        match self {
+            Self::Success => "success".to_owned(),
+            Self::Status(code) => format!("status:{code}"),
+            Self::Timeout => BuiltinClass::Timeout.as_str().to_owned(),
+            Self::Connection => BuiltinClass::Connection.as_str().to_owned(),
+            Self::Pattern => "pattern".to_owned(),
+            Self::Error => "error".to_owned(),
+        }
+    }
+}
+
+/// A result classified under the nested schema: what it is, why, and which error-class layer
+/// of the policy applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NestedClassification {
+    /// Success, retryable or not.
+    pub classification: Classification,
+    /// Why.
+    pub reason: Reason,
+    /// The error-class layer: a status code policy, else the first matching error pattern.
+    pub class: ClassSlot,
+}
+
+/// Classifies `result` for `tool` under the nested schema.
+///
+/// A result is a failure when it has `isError: true` (top level or in `structuredContent`) or
+/// a `structuredContent.status_code` in the tool's effective `retry_on_status`. A failure with
+/// a status code is retryable when the code is in that list and not in `never_retry_status`.
+/// One without: the built-in timeout and connection classes follow their switches; anything
+/// else (a matching error pattern included) is retryable.
+pub fn classify_nested(
+    result: &(impl ToolResultView + ?Sized),
+    config: &NestedConfig,
+    tool: ToolSlot,
+) -> NestedClassification {
+    let probe = result.structured_content().and_then(ErrorProbe::parse);
+    let status = probe
+        .as_ref()
+        .and_then(|p| p.status)
+        .and_then(|s| s.as_whole());
+    let retry_on_status = config.effective(tool, ClassSlot::NONE).retry_on_status();
+    let failed = result.is_error() == Some(true)
+        || probe.as_ref().is_some_and(|p| p.is_error)
+        || status.is_some_and(|code| retry_on_status.contains(code));
+    if !failed {
+        return NestedClassification {
+            classification: Classification::Success,
+            reason: Reason::Success,
+            class: ClassSlot::NONE,
+        };
+    }
+    let text = || error_text(result, probe.as_ref());
+    if let Some(code) = status {
+        let class = config
+            .status_slot(code)
+            .or_else(|| {
+                config
+                    .has_patterns()
+                    .then(|| config.pattern_slot(&text()))
+                    .flatten()
+            })
+            .unwrap_or(ClassSlot::NONE);
+        let retryable = retry_on_status.contains(code)
+            && !config.conditions().never_retry_status.contains(code);
+        let classification = if retryable {
+            Classification::Retryable { status: Some(code) }
+        } else {
+            Classification::NotRetryable { status: Some(code) }
+        };
+        return NestedClassification {
+            classification,
+            reason: Reason::Status(code),
+            class,
+        };
+    }
+    let text = text();
+    let pattern = config.pattern_slot(&text);
+    let conditions = config.conditions();
+    let (reason, retryable) = match BuiltinClass::of(&text.to_lowercase()) {
+        Some(BuiltinClass::Timeout) => (Reason::Timeout, conditions.retry_on_timeout),
+        Some(BuiltinClass::Connection) => {
+            (Reason::Connection, conditions.retry_on_connection_error)
+        }
+        None if pattern.is_some() => (Reason::Pattern, true),
+        None => (Reason::Error, true),
+    };
+    NestedClassification {
+        classification: if retryable {
+            Classification::Retryable { status: None }
+        } else {
+            Classification::NotRetryable { status: None }
+        },
+        reason,
+        class: pattern.unwrap_or(ClassSlot::NONE),
+    }
 }
 
 fn signals_failure(probe: &ErrorProbe, retry_on_status: &StatusSet) -> bool {

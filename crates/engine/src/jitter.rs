@@ -18,7 +18,7 @@ pub enum Jitter {
     /// `[1, max_ms]`.
     Proportional {
         /// The largest relative deviation, in percent (0..=100).
-        percent: u8,
+        percent: f64,
     },
 }
 
@@ -34,7 +34,7 @@ impl Jitter {
                 1 + offset.min(ceiling_ms - 1)
             }
             Self::Proportional { percent } => {
-                let spread = f64::from(percent.min(100)) / 100.0;
+                let spread = percent.clamp(0.0, 100.0) / 100.0;
                 let factor = 1.0 - spread + rng.next_f64() * 2.0 * spread;
                 let delay = (ceiling_ms as f64 * factor).round() as u64;
                 delay.clamp(1, max_ms.max(1))
@@ -44,7 +44,11 @@ impl Jitter {
 
     /// Whether the delay is randomised at all.
     pub fn is_enabled(&self) -> bool {
-        !matches!(self, Self::None | Self::Proportional { percent: 0 })
+        match self {
+            Self::None => false,
+            Self::Full => true,
+            Self::Proportional { percent } => *percent > 0.0,
+        }
     }
 }
 
@@ -81,21 +85,21 @@ mod tests {
 
     #[test]
     fn jitter_proportional_hits_both_ends_of_factor_range() {
-        let jitter = Jitter::Proportional { percent: 20 };
+        let jitter = Jitter::Proportional { percent: 20.0 };
         assert_eq!(jitter.apply(1000, 5000, &mut { LOW }), 800);
         assert_eq!(jitter.apply(1000, 5000, &mut { HIGH }), 1200);
     }
 
     #[test]
     fn jitter_proportional_stays_within_one_and_max() {
-        let jitter = Jitter::Proportional { percent: 100 };
+        let jitter = Jitter::Proportional { percent: 100.0 };
         assert_eq!(jitter.apply(5000, 5000, &mut { HIGH }), 5000);
         assert_eq!(jitter.apply(1, 5000, &mut { LOW }), 1);
     }
 
     #[test]
     fn jitter_proportional_zero_percent_is_exact() {
-        let jitter = Jitter::Proportional { percent: 0 };
+        let jitter = Jitter::Proportional { percent: 0.0 };
         assert_eq!(jitter.apply(1234, 5000, &mut { HIGH }), 1234);
         assert!(!jitter.is_enabled());
     }

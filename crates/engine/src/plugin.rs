@@ -5,10 +5,12 @@
 
 use std::borrow::Cow;
 
+use crate::breaker::BreakerStore;
 use crate::classify::{Classification, classify_flat};
 use crate::clock::{Clock, Rng};
-use crate::config::{PluginConfig, Schema};
+use crate::config::{FlatConfig, PluginConfig, Schema};
 use crate::error::ConfigErrors;
+use crate::nested_decision;
 use crate::state::RequestStore;
 use crate::tool_result::ToolResultView;
 
@@ -54,6 +56,7 @@ impl ToolDecision {
 pub struct Plugin {
     config: PluginConfig,
     requests: RequestStore,
+    breakers: BreakerStore,
 }
 
 impl Plugin {
@@ -62,6 +65,7 @@ impl Plugin {
         Self {
             config,
             requests: RequestStore::default(),
+            breakers: BreakerStore::default(),
         }
     }
 
@@ -85,52 +89,66 @@ impl Plugin {
         self.requests.len()
     }
 
-    /// Decides whether the gateway should retry `call`. Reads the clock only for failures and
-    /// draws a random number only when a jittered retry is granted.
+    /// Decides whether the gateway should retry `call`. Under the flat schema the clock is
+    /// read only for failures; a random number is drawn only when a jittered retry is granted.
     pub fn tool_post_invoke<R: ToolResultView + ?Sized>(
         &mut self,
         call: &ToolCall<'_, R>,
         clock: &impl Clock,
         rng: &mut impl Rng,
     ) -> ToolDecision {
-        match &self.config.schema() {
-            Schema::Flat(flat) => {
-                let rules = flat.rules_for(call.tool);
-                let classification = classify_flat(
-                    call.result,
-                    rules.retry_on_status(),
-                    rules.check_text_content(),
-                );
-                let Classification::Retryable { .. } = classification else {
-                    self.requests.clear(call.tool, call.request_id);
-                    return ToolDecision::no_retry(flat_metadata(call.trace_id, 0, 0));
-                };
-                let now_ms = clock.monotonic_ms();
-                let failures = self
-                    .requests
-                    .record_failure(call.tool, call.request_id, now_ms);
-                match rules.policy().next_delay(failures, rng) {
-                    Some(delay_ms) => ToolDecision {
-                        retry: true,
-                        delay_ms,
-                        metadata: flat_metadata(call.trace_id, failures, delay_ms),
-                        warning: None,
-                    },
-                    None => {
-                        self.requests.clear(call.tool, call.request_id);
-                        ToolDecision {
-                            warning: Some(exhausted_warning(call, failures)),
-                            ..ToolDecision::no_retry(flat_metadata(call.trace_id, failures, 0))
-                        }
-                    }
-                }
-            }
+        match self.config.schema() {
+            Schema::Flat(flat) => decide_flat(flat, &mut self.requests, call, clock, rng),
+            Schema::Nested(nested) => nested_decision::decide(
+                nested,
+                &mut self.requests,
+                &mut self.breakers,
+                call,
+                clock,
+                rng,
+            ),
         }
     }
 
     /// The metadata of `resource_post_fetch` (never a retry): the retry policy echo.
     pub fn resource_post_fetch(&self) -> &str {
         self.config.resource_metadata()
+    }
+}
+
+/// Decides `call` under the flat schema, as the ContextForge plugin does.
+fn decide_flat<R: ToolResultView + ?Sized>(
+    flat: &FlatConfig,
+    requests: &mut RequestStore,
+    call: &ToolCall<'_, R>,
+    clock: &impl Clock,
+    rng: &mut impl Rng,
+) -> ToolDecision {
+    let rules = flat.rules_for(call.tool);
+    let classification = classify_flat(
+        call.result,
+        rules.retry_on_status(),
+        rules.check_text_content(),
+    );
+    let Classification::Retryable { .. } = classification else {
+        requests.clear(call.tool, call.request_id);
+        return ToolDecision::no_retry(flat_metadata(call.trace_id, 0, 0));
+    };
+    let failures = requests.record_failure(call.tool, call.request_id, clock.monotonic_ms());
+    match rules.policy().next_delay(failures, rng) {
+        Some(delay_ms) => ToolDecision {
+            retry: true,
+            delay_ms,
+            metadata: flat_metadata(call.trace_id, failures, delay_ms),
+            warning: None,
+        },
+        None => {
+            requests.clear(call.tool, call.request_id);
+            ToolDecision {
+                warning: Some(exhausted_warning(call, failures)),
+                ..ToolDecision::no_retry(flat_metadata(call.trace_id, failures, 0))
+            }
+        }
     }
 }
 
@@ -144,7 +162,8 @@ fn flat_metadata(trace_id: Option<&str>, retry_count: u32, delay_ms: u64) -> Cow
     }
 }
 
-fn exhausted_warning<R: ?Sized>(call: &ToolCall<'_, R>, failures: u32) -> String {
+/// The warning logged when a request exhausts its budget.
+pub(crate) fn exhausted_warning<R: ?Sized>(call: &ToolCall<'_, R>, failures: u32) -> String {
     format!(
         "tool={} request_id={} exhausted after {failures} failure(s)",
         call.tool, call.request_id

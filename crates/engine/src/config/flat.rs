@@ -163,9 +163,9 @@ impl FlatConfig {
         tools
     }
 
-    /// Reads the flat schema from `map`, recording every broken rule in `errors`.
+    /// Reads the flat schema from `map`, recording every broken rule in `errors`. Unknown
+    /// top-level keys are the caller's to report.
     pub(crate) fn read(map: &Map<String, Value>, errors: &mut Errors) -> Self {
-        read::reject_unknown_keys(errors, "", map, FLAT_KEYS);
         let global = read_rules(map, "", &FlatRules::default(), errors);
         let mut tools = HashMap::new();
         if let Some(value) = map.get("tool_overrides")
@@ -239,12 +239,15 @@ mod tests {
     use super::*;
 
     fn read(value: Value) -> Result<FlatConfig, Vec<String>> {
-        let mut errors = Errors::default();
-        let config = FlatConfig::read(value.as_object().unwrap(), &mut errors);
-        if errors.0.is_empty() {
-            Ok(config)
-        } else {
-            Err(errors.0.into_iter().map(|e| e.message).collect())
+        match crate::config::PluginConfig::from_value(&value) {
+            Ok(config) => match config.schema() {
+                crate::config::Schema::Flat(flat) => Ok(flat.clone()),
+                other => panic!("not flat: {other:?}"),
+            },
+            Err(crate::error::ConfigErrors::Invalid(errors)) => {
+                Err(errors.into_iter().map(|e| e.message).collect())
+            }
+            Err(other) => panic!("{other}"),
         }
     }
 
@@ -368,7 +371,8 @@ mod tests {
     fn read_override_unknown_key_is_rejected() {
         assert_eq!(
             one_error(json!({"tool_overrides": {"t": {"bogus": 1}}})),
-            "tool_overrides['t'].bogus is not a known key (known keys: max_retries, backoff_base_ms, max_backoff_ms, retry_on_status, jitter, check_text_content)"
+            "tool_overrides['t'].bogus is not a known key (known keys: max_retries, backoff_base_ms, \
+             max_backoff_ms, retry_on_status, jitter, check_text_content)"
         );
     }
 

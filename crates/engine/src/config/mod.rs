@@ -3,11 +3,23 @@
 //! the rest of the engine.
 
 mod flat;
+mod layer;
+pub(crate) mod nested;
 mod read;
 
 pub use flat::{
     DEFAULT_BACKOFF_BASE_MS, DEFAULT_CHECK_TEXT_CONTENT, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF_MS,
     DEFAULT_MAX_RETRIES, DEFAULT_RETRY_ON_STATUS, FlatConfig, FlatRules,
+};
+pub use layer::{
+    DEFAULT_POLICY_BASE_MS, DEFAULT_POLICY_JITTER, DEFAULT_POLICY_JITTER_MAX_PERCENT,
+    DEFAULT_POLICY_MAX_BACKOFF_MS, DEFAULT_POLICY_MAX_RETRIES, DEFAULT_POLICY_MULTIPLIER,
+    DEFAULT_POLICY_STRATEGY, Strategy,
+};
+pub use nested::{
+    ClassSlot, DEFAULT_CONDITIONS_RETRY_ON_STATUS, DEFAULT_INCLUDE, DEFAULT_NEVER_RETRY_STATUS,
+    DEFAULT_RETRY_ON_CONNECTION_ERROR, DEFAULT_RETRY_ON_TIMEOUT, EffectivePolicy, MetadataFlags,
+    NestedConfig, RetryConditions, ToolSlot,
 };
 
 use serde_json::{Value, json};
@@ -30,6 +42,8 @@ pub struct PluginConfig {
 pub enum Schema {
     /// The ContextForge plugin's flat keys.
     Flat(FlatConfig),
+    /// The specification's nested policy model.
+    Nested(NestedConfig),
 }
 
 impl Default for Schema {
@@ -58,11 +72,14 @@ impl PluginConfig {
     }
 
     /// Validates a configuration value (the plugin's `config` mapping). `null` gives the
-    /// defaults.
+    /// defaults. A config is *nested* when it has any of `default_policy`,
+    /// `status_code_policies`, `tool_policies`, `error_patterns`, `circuit_breaker`,
+    /// `retry_conditions` or `metadata`, and *flat* otherwise.
     ///
     /// # Errors
     /// [`ConfigErrors::Malformed`] when `value` is not an object (or null). Otherwise
     /// [`ConfigErrors::Invalid`] with one entry per broken rule:
+    /// - flat and nested top-level keys mixed in one config;
     /// - an unknown key (the closest known key is suggested);
     /// - `max_retries` not an integer in 0..=10;
     /// - `backoff_base_ms` or `max_backoff_ms` not an integer > 0;
@@ -70,7 +87,14 @@ impl PluginConfig {
     /// - `retry_on_status` not a list of integers within 100..=599;
     /// - `jitter` or `check_text_content` not a boolean;
     /// - `tool_overrides`, or one of its entries, not a mapping; any rule above inside an
-    ///   entry.
+    ///   entry;
+    /// - nested: `backoff_strategy` not one of exponential, linear, fixed;
+    ///   `backoff_multiplier` below 1.0; `jitter_max_percent` outside 0..=100; a
+    ///   `status_code_policies` key that is not a status code; an `error_patterns` entry
+    ///   without a valid regular expression `pattern`; a status code in both
+    ///   `retry_on_status` (of `retry_conditions` or a tool policy) and `never_retry_status`;
+    ///   `failure_threshold` or `half_open_max_calls` below 1; any combination of layers whose
+    ///   `max_backoff_ms` falls below its `backoff_base_ms`.
     pub fn from_value(value: &Value) -> Result<Self, ConfigErrors> {
         let empty = serde_json::Map::new();
         let map = match value {
@@ -84,7 +108,39 @@ impl PluginConfig {
             }
         };
         let mut errors = Errors::default();
-        let schema = Schema::Flat(FlatConfig::read(map, &mut errors));
+        let nested: Vec<&str> = map
+            .keys()
+            .map(String::as_str)
+            .filter(|k| nested::NESTED_KEYS.contains(k))
+            .collect();
+        let flat: Vec<&str> = map
+            .keys()
+            .map(String::as_str)
+            .filter(|k| flat::FLAT_KEYS.contains(k))
+            .collect();
+        if !nested.is_empty() && !flat.is_empty() {
+            let message = format!(
+                "config mixes the flat (ContextForge) keys {} with the nested keys {}; use one schema (in the nested schema, policy keys go under default_policy or tool_policies)",
+                flat.join(", "),
+                nested.join(", ")
+            );
+            return Err(ConfigErrors::Invalid(vec![crate::error::ConfigError::new(
+                flat.join(", "),
+                message,
+            )]));
+        }
+        // Suggest from both schemas: a misspelt nested key may arrive in an otherwise flat config.
+        let top_level_keys: Vec<&str> = flat::FLAT_KEYS
+            .iter()
+            .chain(nested::NESTED_KEYS)
+            .copied()
+            .collect();
+        read::reject_unknown_keys(&mut errors, "", map, &top_level_keys);
+        let schema = if nested.is_empty() {
+            Schema::Flat(FlatConfig::read(map, &mut errors))
+        } else {
+            Schema::Nested(NestedConfig::read(map, &mut errors))
+        };
         if !errors.0.is_empty() {
             return Err(ConfigErrors::Invalid(errors.0));
         }
@@ -94,6 +150,7 @@ impl PluginConfig {
     fn with_schema(schema: Schema) -> Self {
         let echo = match &schema {
             Schema::Flat(flat) => flat.global().retry_policy_echo(),
+            Schema::Nested(nested) => nested.retry_policy_echo(),
         };
         let resource_metadata = json!({ "retry_policy": echo }).to_string();
         Self {
@@ -123,6 +180,7 @@ impl PluginConfig {
                     .collect();
                 json!({ "schema": "flat", "default": flat.global().describe(), "tools": tools })
             }
+            Schema::Nested(nested) => nested.describe(),
         }
     }
 }

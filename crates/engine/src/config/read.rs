@@ -119,6 +119,20 @@ pub(crate) fn boolean(errors: &mut Errors, key: &str, value: &Value) -> Option<b
     }
 }
 
+/// Reads a finite number.
+pub(crate) fn number(errors: &mut Errors, key: &str, value: &Value) -> Option<f64> {
+    match value.as_f64() {
+        Some(float) if float.is_finite() && value.is_number() => Some(float),
+        _ => {
+            errors.push(
+                key,
+                format!("{key} must be a number, but was {}", show(value)),
+            );
+            None
+        }
+    }
+}
+
 /// Reads a list of HTTP status codes within 100..=599.
 pub(crate) fn status_list(errors: &mut Errors, key: &str, value: &Value) -> Option<StatusSet> {
     let Value::Array(items) = value else {

@@ -1,0 +1,404 @@
+//! The circuit breaker: one explicit state machine per tool name.
+//!
+//! Admission answers "may this failure be retried now?", separately from classification and
+//! backoff. Time only enters as `now_ms`; half-open is entered lazily when a call arrives after
+//! the recovery timeout, so there are no timers.
+//!
+//! - closed: each retryable failure adds one to the tool's consecutive failures, a success
+//!   resets them, a non-retryable failure changes nothing. Reaching `failure_threshold` opens
+//!   the breaker, and that failure is not retried.
+//! - open: every failure is refused until `recovery_timeout_ms` has passed since opening;
+//!   failures are still counted but do not extend the break.
+//! - half-open: a retryable failure opens it again; `half_open_max_calls` consecutive successes
+//!   close it.
+
+use std::collections::HashMap;
+
+/// Default `circuit_breaker.enabled` when the section is present.
+pub const DEFAULT_BREAKER_ENABLED: bool = true;
+/// Default `circuit_breaker.failure_threshold`.
+pub const DEFAULT_FAILURE_THRESHOLD: u32 = 5;
+/// Default `circuit_breaker.recovery_timeout_ms`, in ms.
+pub const DEFAULT_RECOVERY_TIMEOUT_MS: u64 = 30_000;
+/// Default `circuit_breaker.half_open_max_calls`.
+pub const DEFAULT_HALF_OPEN_MAX_CALLS: u32 = 3;
+/// How many tools' breakers are kept at most; past it the least recently used is forgotten.
+pub const MAX_TRACKED_TOOLS: usize = 10_000;
+
+/// Breaker settings.
+///
+/// # Default
+/// - `enabled`: [`DEFAULT_BREAKER_ENABLED`]
+/// - `failure_threshold`: [`DEFAULT_FAILURE_THRESHOLD`]
+/// - `recovery_timeout_ms`: [`DEFAULT_RECOVERY_TIMEOUT_MS`]
+/// - `half_open_max_calls`: [`DEFAULT_HALF_OPEN_MAX_CALLS`]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerConfig {
+    /// Whether breakers refuse anything at all.
+    pub enabled: bool,
+    /// Consecutive retryable failures that open a closed breaker (>= 1).
+    pub failure_threshold: u32,
+    /// How long an open breaker stays open, in ms.
+    pub recovery_timeout_ms: u64,
+    /// Consecutive successes that close a half-open breaker (>= 1).
+    pub half_open_max_calls: u32,
+}
+
+impl BreakerConfig {
+    /// The specification's example settings.
+    pub const fn new() -> Self {
+        Self {
+            enabled: DEFAULT_BREAKER_ENABLED,
+            failure_threshold: DEFAULT_FAILURE_THRESHOLD,
+            recovery_timeout_ms: DEFAULT_RECOVERY_TIMEOUT_MS,
+            half_open_max_calls: DEFAULT_HALF_OPEN_MAX_CALLS,
+        }
+    }
+
+    /// A breaker that never opens (the nested schema without a `circuit_breaker` section).
+    pub const fn disabled() -> Self {
+        let mut config = Self::new();
+        config.enabled = false;
+        config
+    }
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Where a breaker is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerState {
+    /// Failures are retried.
+    Closed,
+    /// Failures are refused until `until_ms`.
+    Open {
+        /// Monotonic ms at which it becomes half-open.
+        until_ms: u64,
+    },
+    /// Probing: `successes` consecutive successes so far.
+    HalfOpen {
+        /// Consecutive successes since entering half-open.
+        successes: u32,
+    },
+}
+
+impl BreakerState {
+    /// The stable name used in metadata: `closed`, `open` or `half_open`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::Open { .. } => "open",
+            Self::HalfOpen { .. } => "half_open",
+        }
+    }
+}
+
+/// What happened to a tool, as the breaker sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerEvent {
+    /// A success.
+    Success,
+    /// A failure that may be retried.
+    RetryableFailure,
+    /// A failure that must not be retried (e.g. a 404): neutral.
+    NonRetryableFailure,
+}
+
+/// One tool's breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Breaker {
+    state: BreakerState,
+    consecutive_failures: u32,
+    last_used_ms: u64,
+}
+
+impl Default for Breaker {
+    fn default() -> Self {
+        Self {
+            state: BreakerState::Closed,
+            consecutive_failures: 0,
+            last_used_ms: 0,
+        }
+    }
+}
+
+/// The breaker's answer to one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    /// The state before the event (after any lazy open -> half-open move).
+    pub from: BreakerState,
+    /// The state after it.
+    pub to: BreakerState,
+    /// Whether a failure may be retried (always true for successes).
+    pub admitted: bool,
+    /// Consecutive retryable failures of the tool after the event.
+    pub consecutive_failures: u32,
+}
+
+impl Breaker {
+    /// The state now.
+    pub fn state(&self) -> BreakerState {
+        self.state
+    }
+
+    /// Applies `event` at `now_ms` under `config`. Every state change goes through here.
+    pub fn transition(
+        &mut self,
+        event: BreakerEvent,
+        now_ms: u64,
+        config: &BreakerConfig,
+    ) -> Transition {
+        self.last_used_ms = now_ms;
+        if let BreakerState::Open { until_ms } = self.state
+            && now_ms >= until_ms
+        {
+            self.state = BreakerState::HalfOpen { successes: 0 };
+        }
+        let from = self.state;
+        let reopen = BreakerState::Open {
+            until_ms: now_ms.saturating_add(config.recovery_timeout_ms),
+        };
+        let (to, admitted) = match (from, event) {
+            (_, BreakerEvent::NonRetryableFailure) => {
+                (from, !matches!(from, BreakerState::Open { .. }))
+            }
+            (BreakerState::Closed, BreakerEvent::Success) => {
+                self.consecutive_failures = 0;
+                (from, true)
+            }
+            (BreakerState::Closed, BreakerEvent::RetryableFailure) => {
+                self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+                if config.enabled && self.consecutive_failures >= config.failure_threshold {
+                    (reopen, false)
+                } else {
+                    (from, true)
+                }
+            }
+            (BreakerState::Open { .. }, BreakerEvent::Success) => (from, true),
+            (BreakerState::Open { .. }, BreakerEvent::RetryableFailure) => {
+                self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+                (from, false)
+            }
+            (BreakerState::HalfOpen { successes }, BreakerEvent::Success) => {
+                let successes = successes.saturating_add(1);
+                if successes >= config.half_open_max_calls {
+                    self.consecutive_failures = 0;
+                    (BreakerState::Closed, true)
+                } else {
+                    (BreakerState::HalfOpen { successes }, true)
+                }
+            }
+            (BreakerState::HalfOpen { .. }, BreakerEvent::RetryableFailure) => {
+                self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+                (reopen, false)
+            }
+        };
+        self.state = to;
+        Transition {
+            from,
+            to,
+            admitted,
+            consecutive_failures: self.consecutive_failures,
+        }
+    }
+}
+
+/// The breakers of every tool seen failing, bounded to [`MAX_TRACKED_TOOLS`].
+#[derive(Debug, Clone, Default)]
+pub struct BreakerStore {
+    breakers: HashMap<Box<str>, Breaker>,
+}
+
+impl BreakerStore {
+    /// Applies `event` to `tool`'s breaker. A success of a tool with no breaker creates none.
+    pub fn record(
+        &mut self,
+        tool: &str,
+        event: BreakerEvent,
+        now_ms: u64,
+        config: &BreakerConfig,
+    ) -> Transition {
+        if let Some(breaker) = self.breakers.get_mut(tool) {
+            return breaker.transition(event, now_ms, config);
+        }
+        let mut breaker = Breaker::default();
+        let transition = breaker.transition(event, now_ms, config);
+        if event == BreakerEvent::RetryableFailure {
+            if self.breakers.len() >= MAX_TRACKED_TOOLS {
+                self.evict_least_recently_used();
+            }
+            self.breakers.insert(tool.into(), breaker);
+        }
+        transition
+    }
+
+    /// How many tools have a breaker.
+    pub fn len(&self) -> usize {
+        self.breakers.len()
+    }
+
+    /// Whether no tool has a breaker.
+    pub fn is_empty(&self) -> bool {
+        self.breakers.is_empty()
+    }
+
+    fn evict_least_recently_used(&mut self) {
+        // Rare (only past MAX_TRACKED_TOOLS distinct failing tools), so a scan is fine.
+        if let Some(oldest) = self
+            .breakers
+            .iter()
+            .min_by_key(|(_, breaker)| breaker.last_used_ms)
+            .map(|(tool, _)| tool.clone())
+        {
+            self.breakers.remove(&oldest);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use BreakerEvent::{NonRetryableFailure as NotRetryable, RetryableFailure as Failure, Success};
+
+    const CONFIG: BreakerConfig = BreakerConfig {
+        enabled: true,
+        failure_threshold: 2,
+        recovery_timeout_ms: 1000,
+        half_open_max_calls: 2,
+    };
+
+    fn at(state: BreakerState, failures: u32) -> Breaker {
+        Breaker {
+            state,
+            consecutive_failures: failures,
+            last_used_ms: 0,
+        }
+    }
+
+    const OPEN: BreakerState = BreakerState::Open { until_ms: 1000 };
+
+    #[test]
+    fn transition_table_covers_every_state_and_event() {
+        use BreakerState::{Closed, HalfOpen};
+        let reopened = BreakerState::Open { until_ms: 1500 };
+        // (state, failures, event, now) -> (next state, admitted, failures after)
+        let table = [
+            (Closed, 0, Success, 500, Closed, true, 0),
+            (Closed, 1, Success, 500, Closed, true, 0),
+            (Closed, 0, Failure, 500, Closed, true, 1),
+            (Closed, 1, Failure, 500, reopened, false, 2),
+            (Closed, 1, NotRetryable, 500, Closed, true, 1),
+            (OPEN, 2, Success, 500, OPEN, true, 2),
+            (OPEN, 2, Failure, 500, OPEN, false, 3),
+            (OPEN, 2, NotRetryable, 500, OPEN, false, 2),
+            (
+                OPEN,
+                2,
+                Failure,
+                1000,
+                BreakerState::Open { until_ms: 2000 },
+                false,
+                3,
+            ),
+            (OPEN, 2, Success, 1000, HalfOpen { successes: 1 }, true, 2),
+            (
+                HalfOpen { successes: 0 },
+                2,
+                Success,
+                500,
+                HalfOpen { successes: 1 },
+                true,
+                2,
+            ),
+            (HalfOpen { successes: 1 }, 2, Success, 500, Closed, true, 0),
+            (
+                HalfOpen { successes: 1 },
+                2,
+                Failure,
+                500,
+                reopened,
+                false,
+                3,
+            ),
+            (
+                HalfOpen { successes: 1 },
+                2,
+                NotRetryable,
+                500,
+                HalfOpen { successes: 1 },
+                true,
+                2,
+            ),
+        ];
+        for (state, failures, event, now, next, admitted, after) in table {
+            let mut breaker = at(state, failures);
+            let transition = breaker.transition(event, now, &CONFIG);
+            let case = format!("{state:?} + {event:?} at {now}");
+            assert_eq!(transition.to, next, "{case}");
+            assert_eq!(transition.admitted, admitted, "{case}");
+            assert_eq!(transition.consecutive_failures, after, "{case}");
+        }
+    }
+
+    #[test]
+    fn flow_closed_open_half_open_open_half_open_closed() {
+        let mut breaker = Breaker::default();
+        let mut names = Vec::new();
+        let mut step = |event, now| names.push(breaker.transition(event, now, &CONFIG).to.as_str());
+        step(Failure, 0);
+        step(Failure, 10);
+        step(Failure, 500);
+        step(Success, 1010);
+        step(Failure, 1020);
+        step(Success, 2020);
+        step(Success, 2030);
+        assert_eq!(
+            names,
+            [
+                "closed",
+                "open",
+                "open",
+                "half_open",
+                "open",
+                "half_open",
+                "closed"
+            ]
+        );
+    }
+
+    #[test]
+    fn failures_while_open_do_not_extend_the_break() {
+        let mut breaker = at(OPEN, 2);
+        breaker.transition(Failure, 900, &CONFIG);
+        assert_eq!(breaker.state(), OPEN);
+    }
+
+    #[test]
+    fn disabled_breaker_never_opens() {
+        let mut breaker = Breaker::default();
+        for now in 0..100 {
+            assert!(
+                breaker
+                    .transition(Failure, now, &BreakerConfig::disabled())
+                    .admitted
+            );
+        }
+        assert_eq!(breaker.state(), BreakerState::Closed);
+    }
+
+    #[test]
+    fn store_keeps_tools_independent_and_success_creates_nothing() {
+        let mut store = BreakerStore::default();
+        store.record("a", Success, 0, &CONFIG);
+        assert!(store.is_empty());
+        store.record("a", Failure, 0, &CONFIG);
+        let opened = store.record("a", Failure, 1, &CONFIG);
+        assert!(!opened.admitted);
+        assert!(store.record("b", Failure, 2, &CONFIG).admitted);
+        assert_eq!(store.len(), 2);
+    }
+}

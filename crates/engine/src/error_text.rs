@@ -1,0 +1,178 @@
+//! The error text of a failed tool result, and the built-in error classes matched against it.
+//!
+//! The text is the result's text content items plus any string `error` or `message` field of
+//! `structuredContent`, joined by newlines; only the first [`MAX_ERROR_TEXT_BYTES`] are kept, so
+//! a megabyte of output costs no more to classify than a short message.
+
+use crate::tool_result::{ErrorProbe, ToolResultView};
+
+/// How much of the error text is inspected, in bytes.
+pub const MAX_ERROR_TEXT_BYTES: usize = 4096;
+
+/// Phrases of the built-in timeout class (matched case-insensitively as substrings).
+pub const TIMEOUT_PHRASES: &[&str] = &[
+    "timed out",
+    "timeout",
+    "time out",
+    "time-out",
+    "deadline exceeded",
+    "deadline_exceeded",
+    "etimedout",
+];
+
+/// Phrases of the built-in connection class (matched case-insensitively as substrings).
+pub const CONNECTION_PHRASES: &[&str] = &[
+    "connection refused",
+    "connection reset",
+    "connection closed",
+    "connection aborted",
+    "connection error",
+    "connection failed",
+    "failed to connect",
+    "could not connect",
+    "broken pipe",
+    "network unreachable",
+    "network is unreachable",
+    "host unreachable",
+    "no route to host",
+    "name resolution",
+    "name or service not known",
+    "could not resolve",
+    "dns error",
+    "econnrefused",
+    "econnreset",
+    "econnaborted",
+    "enetunreach",
+    "ehostunreach",
+    "eai_again",
+];
+
+/// A built-in class of failures without a status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuiltinClass {
+    /// Timeouts: retried iff `retry_conditions.retry_on_timeout`.
+    Timeout,
+    /// Connection errors: retried iff `retry_conditions.retry_on_connection_error`.
+    Connection,
+}
+
+impl BuiltinClass {
+    /// The class of `lowercase_text`, timeouts first.
+    pub fn of(lowercase_text: &str) -> Option<Self> {
+        if TIMEOUT_PHRASES.iter().any(|p| lowercase_text.contains(p)) {
+            Some(Self::Timeout)
+        } else if CONNECTION_PHRASES
+            .iter()
+            .any(|p| lowercase_text.contains(p))
+        {
+            Some(Self::Connection)
+        } else {
+            None
+        }
+    }
+
+    /// The name used in metadata.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Connection => "connection",
+        }
+    }
+}
+
+/// The bounded error text of `result`, given the already-probed `structuredContent`.
+pub fn error_text(
+    result: &(impl ToolResultView + ?Sized),
+    structured: Option<&ErrorProbe>,
+) -> String {
+    let mut text = String::new();
+    let parts = result
+        .text_items()
+        .chain(structured.and_then(|p| p.error.as_deref()))
+        .chain(structured.and_then(|p| p.message.as_deref()));
+    for part in parts {
+        if text.len() >= MAX_ERROR_TEXT_BYTES {
+            break;
+        }
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        let room = MAX_ERROR_TEXT_BYTES.saturating_sub(text.len());
+        text.push_str(prefix_within(part, room));
+    }
+    text
+}
+
+/// The longest prefix of `text` of at most `bytes` bytes that ends on a character boundary.
+fn prefix_within(text: &str, bytes: usize) -> &str {
+    if text.len() <= bytes {
+        return text;
+    }
+    let mut end = bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::tests::FakeResult;
+
+    #[test]
+    fn error_text_joins_texts_and_structured_fields() {
+        let mut result = FakeResult::text("upstream said no");
+        result.structured = Some(r#"{"error": "E1", "message": "M1"}"#.into());
+        let probe = ErrorProbe::parse(result.structured.as_deref().unwrap());
+        assert_eq!(
+            error_text(&result, probe.as_ref()),
+            "upstream said no\nE1\nM1"
+        );
+    }
+
+    #[test]
+    fn error_text_is_bounded_on_a_char_boundary() {
+        let long = "é".repeat(10_000);
+        let text = error_text(&FakeResult::text(&long), None);
+        assert!(text.len() <= MAX_ERROR_TEXT_BYTES && text.len() >= MAX_ERROR_TEXT_BYTES - 1);
+        let probe = ErrorProbe {
+            error: Some("late".into()),
+            ..ErrorProbe::default()
+        };
+        assert!(!error_text(&FakeResult::text(&long), Some(&probe)).contains("late"));
+    }
+
+    #[test]
+    fn builtin_classes_match_phrases() {
+        assert_eq!(
+            BuiltinClass::of("request timed out after 30s"),
+            Some(BuiltinClass::Timeout)
+        );
+        assert_eq!(
+            BuiltinClass::of("grpc: deadline exceeded"),
+            Some(BuiltinClass::Timeout)
+        );
+        assert_eq!(
+            BuiltinClass::of("connection reset by peer"),
+            Some(BuiltinClass::Connection)
+        );
+        assert_eq!(
+            BuiltinClass::of("write: broken pipe"),
+            Some(BuiltinClass::Connection)
+        );
+        assert_eq!(
+            BuiltinClass::of("temporary name resolution failure"),
+            Some(BuiltinClass::Connection)
+        );
+        assert_eq!(BuiltinClass::of("invalid argument"), None);
+    }
+
+    #[test]
+    fn builtin_timeout_wins_over_connection() {
+        assert_eq!(
+            BuiltinClass::of("connection timeout"),
+            Some(BuiltinClass::Timeout)
+        );
+    }
+}

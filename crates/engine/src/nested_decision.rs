@@ -1,0 +1,279 @@
+//! Decisions under the nested schema: classification, then admission (the tool's circuit
+//! breaker), then backoff (the effective policy's budget and curve).
+
+use std::borrow::Cow;
+
+use crate::annotation::{Annotation, Decision};
+use crate::breaker::{BreakerEvent, BreakerStore};
+use crate::classify::{Classification, classify_nested};
+use crate::clock::{Clock, Rng};
+use crate::config::{ClassSlot, NestedConfig};
+use crate::plugin::{ToolCall, ToolDecision, exhausted_warning};
+use crate::state::RequestStore;
+use crate::tool_result::ToolResultView;
+
+/// Decides `call` under `config`, updating the request and breaker state.
+pub(crate) fn decide<R: ToolResultView + ?Sized>(
+    config: &NestedConfig,
+    requests: &mut RequestStore,
+    breakers: &mut BreakerStore,
+    call: &ToolCall<'_, R>,
+    clock: &impl Clock,
+    rng: &mut impl Rng,
+) -> ToolDecision {
+    let tool = config.tool_slot(call.tool);
+    let classified = classify_nested(call.result, config, tool);
+    let now_ms = clock.monotonic_ms();
+    let previous = requests
+        .get(call.tool, call.request_id, now_ms)
+        .map_or(0, |state| state.failures);
+    let event = match classified.classification {
+        Classification::Success => BreakerEvent::Success,
+        Classification::Retryable { .. } => BreakerEvent::RetryableFailure,
+        Classification::NotRetryable { .. } => BreakerEvent::NonRetryableFailure,
+    };
+    let transition = breakers.record(call.tool, event, now_ms, config.breaker());
+    let class = match classified.classification {
+        Classification::Success => ClassSlot::NONE,
+        _ => classified.class,
+    };
+    let mut annotation = Annotation {
+        decision: Decision::Success,
+        reason: classified.reason,
+        retry_count: 0,
+        delay_ms: 0,
+        attempt: previous,
+        policy: config.effective(tool, class),
+        next_retry_at_ms: None,
+        breaker_state: transition.to,
+        consecutive_failures: transition.consecutive_failures,
+        breaker_enabled: config.breaker().enabled,
+    };
+    let mut warning = None;
+    match classified.classification {
+        Classification::Success => requests.clear(call.tool, call.request_id),
+        _ if !transition.admitted => {
+            requests.clear(call.tool, call.request_id);
+            annotation.decision = Decision::CircuitOpen;
+            annotation.attempt = previous.saturating_add(1);
+            annotation.retry_count = annotation.attempt;
+        }
+        Classification::NotRetryable { .. } => {
+            requests.clear(call.tool, call.request_id);
+            annotation.decision = Decision::NotRetryable;
+            annotation.attempt = previous.saturating_add(1);
+        }
+        Classification::Retryable { .. } => {
+            let failures = requests.record_failure(call.tool, call.request_id, now_ms);
+            annotation.attempt = failures;
+            annotation.retry_count = failures;
+            match annotation.policy.policy().next_delay(failures, rng) {
+                Some(delay_ms) => {
+                    annotation.decision = Decision::Retry;
+                    annotation.delay_ms = delay_ms;
+                    if config.metadata().include_next_retry_time {
+                        annotation.next_retry_at_ms =
+                            Some(clock.wall_ms().saturating_add(delay_ms));
+                    }
+                }
+                None => {
+                    requests.clear(call.tool, call.request_id);
+                    annotation.decision = Decision::GiveUp;
+                    warning = Some(exhausted_warning(call, failures));
+                }
+            }
+        }
+    }
+    ToolDecision {
+        retry: annotation.decision == Decision::Retry,
+        delay_ms: annotation.delay_ms,
+        metadata: Cow::Owned(annotation.render(config.metadata())),
+        warning,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::classify::tests::FakeResult;
+    use crate::clock::{FixedClock, SplitMix64};
+    use crate::config::nested::tests::spec_example;
+    use crate::plugin::{Plugin, ToolCall};
+
+    fn plugin(config: Value) -> Plugin {
+        let mut plugin = Plugin::default();
+        plugin.configure_json(&config.to_string()).unwrap();
+        plugin
+    }
+
+    fn run(
+        plugin: &mut Plugin,
+        tool: &str,
+        request: &str,
+        result: &FakeResult,
+        now_ms: u64,
+    ) -> Value {
+        let call = ToolCall {
+            tool,
+            request_id: request,
+            trace_id: None,
+            result,
+        };
+        let clock = FixedClock {
+            monotonic_ms: now_ms,
+            wall_ms: 1_767_225_600_000 + now_ms,
+        };
+        let decision = plugin.tool_post_invoke(&call, &clock, &mut SplitMix64::new(5));
+        let metadata: Value = serde_json::from_str(&decision.metadata).unwrap();
+        let inner = metadata["retry_with_backoff"].clone();
+        assert_eq!(decision.retry, inner["decision"] == "retry");
+        assert_eq!(decision.delay_ms, inner["retry_delay_ms"].as_u64().unwrap());
+        inner
+    }
+
+    fn status(code: u16) -> FakeResult {
+        FakeResult::structured(&format!(r#"{{"status_code": {code}}}"#)).with_error()
+    }
+
+    fn no_jitter(mut config: Value) -> Value {
+        config["default_policy"]["jitter"] = json!(false);
+        config
+    }
+
+    #[test]
+    fn spec_example_429_uses_status_policy_with_proportional_jitter() {
+        let mut plugin = plugin(spec_example());
+        let meta = run(&mut plugin, "other", "r", &status(429), 0);
+        assert_eq!(meta["decision"], "retry");
+        let delay = meta["retry_delay_ms"].as_u64().unwrap();
+        assert!((800..=1200).contains(&delay), "{delay}");
+        assert_eq!(meta["max_retries"], 5);
+        assert_eq!(meta["policy"]["source"], json!(["default", "status:429"]));
+        assert_eq!(meta["reason"], "status:429");
+    }
+
+    #[test]
+    fn never_retry_status_is_not_retryable_and_leaves_breaker_alone() {
+        let mut plugin = plugin(no_jitter(spec_example()));
+        let meta = run(&mut plugin, "t", "r", &status(404), 0);
+        assert_eq!(meta["decision"], "not_retryable");
+        assert_eq!(
+            meta["circuit_breaker"],
+            json!({"state": "closed", "consecutive_failures": 0})
+        );
+    }
+
+    #[test]
+    fn tool_policy_overrides_status_policy() {
+        let mut plugin = plugin(no_jitter(spec_example()));
+        let meta = run(&mut plugin, "web_scraper", "r", &status(503), 0);
+        assert_eq!(meta["retry_delay_ms"], 1000);
+        assert_eq!(meta["max_retries"], 3);
+        assert_eq!(
+            meta["policy"]["source"],
+            json!(["default", "status:503", "tool:web_scraper"])
+        );
+    }
+
+    #[test]
+    fn timeout_class_follows_its_switch() {
+        let timeout = FakeResult::text("upstream timed out").with_error();
+        let mut on = plugin(no_jitter(spec_example()));
+        assert_eq!(run(&mut on, "t", "r", &timeout, 0)["decision"], "retry");
+        let mut config = no_jitter(spec_example());
+        config["retry_conditions"]["retry_on_timeout"] = json!(false);
+        let mut off = plugin(config);
+        let meta = run(&mut off, "t", "r", &timeout, 0);
+        assert_eq!(
+            (meta["decision"].clone(), meta["reason"].clone()),
+            (json!("not_retryable"), json!("timeout"))
+        );
+    }
+
+    #[test]
+    fn breaker_opens_at_threshold_and_refuses_until_recovery() {
+        let mut config = no_jitter(spec_example());
+        config["circuit_breaker"] =
+            json!({"failure_threshold": 2, "recovery_timeout_ms": 1000, "half_open_max_calls": 1});
+        let mut plugin = plugin(config);
+        assert_eq!(
+            run(&mut plugin, "t", "a", &status(503), 0)["decision"],
+            "retry"
+        );
+        let opened = run(&mut plugin, "t", "b", &status(503), 10);
+        assert_eq!(opened["decision"], "circuit_open");
+        assert_eq!(opened["circuit_breaker"]["state"], "open");
+        assert_eq!(
+            run(&mut plugin, "other", "c", &status(503), 20)["decision"],
+            "retry"
+        );
+        assert_eq!(
+            run(&mut plugin, "t", "d", &status(503), 1009)["decision"],
+            "circuit_open"
+        );
+        let probe = run(&mut plugin, "t", "e", &FakeResult::default(), 1010);
+        assert_eq!(probe["circuit_breaker"]["state"], "closed");
+        assert_eq!(
+            run(&mut plugin, "t", "f", &status(503), 1011)["decision"],
+            "retry"
+        );
+    }
+
+    #[test]
+    fn annotations_follow_flags_and_next_retry_time() {
+        let mut config = no_jitter(spec_example());
+        let mut plugin_all = plugin(config.clone());
+        let meta = run(&mut plugin_all, "t", "r", &status(500), 1000);
+        assert_eq!(meta["next_retry_at"], "2026-01-01T00:00:01.500Z");
+        assert_eq!(meta["attempt"], 1);
+        config["metadata"] = json!({"include_policy": false, "include_next_retry_time": false,
+            "include_attempt_count": false, "include_circuit_breaker_state": false});
+        let mut plugin_none = plugin(config);
+        let meta = run(&mut plugin_none, "t", "r", &status(500), 1000);
+        let keys: Vec<&str> = meta
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            ["decision", "reason", "retry_count", "retry_delay_ms"]
+        );
+    }
+
+    #[test]
+    fn success_reports_previous_attempts_and_resets() {
+        let mut plugin = plugin(no_jitter(spec_example()));
+        run(&mut plugin, "t", "r", &status(500), 0);
+        run(&mut plugin, "t", "r", &status(500), 1);
+        let meta = run(&mut plugin, "t", "r", &FakeResult::default(), 2);
+        assert_eq!(
+            (
+                meta["decision"].clone(),
+                meta["attempt"].clone(),
+                meta["retry_count"].clone()
+            ),
+            (json!("success"), json!(2), json!(0))
+        );
+        assert!(meta.get("next_retry_at").is_none());
+    }
+
+    #[test]
+    fn give_up_after_status_budget() {
+        let mut plugin = plugin(no_jitter(spec_example()));
+        let decisions: Vec<Value> = (0..4)
+            .map(|i| run(&mut plugin, "t", "r", &status(504), i)["decision"].clone())
+            .collect();
+        assert_eq!(
+            decisions,
+            [
+                json!("retry"),
+                json!("retry"),
+                json!("give_up"),
+                json!("retry")
+            ]
+        );
+    }
+}

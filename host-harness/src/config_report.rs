@@ -1,0 +1,170 @@
+//! The effective policy of a validated config as a readable table, for `check-config`.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+const HEADER: [&str; 8] = [
+    "layer",
+    "retries",
+    "strategy",
+    "base ms",
+    "mult",
+    "max ms",
+    "jitter",
+    "retry_on_status",
+];
+
+/// Renders [`retry_engine::PluginConfig::describe`]'s value as text.
+pub fn render(described: &Value) -> String {
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    if described["schema"] == "flat" {
+        rows.push(flat_row("default", &described["default"]));
+        if let Some(tools) = described["tools"].as_object() {
+            rows.extend(
+                tools
+                    .iter()
+                    .map(|(name, rules)| flat_row(&format!("tool {name}"), rules)),
+            );
+        }
+        notes.push(format!(
+            "schema: flat (ContextForge); jitter is full jitter; check_text_content: {}",
+            described["default"]["check_text_content"]
+        ));
+    } else {
+        rows.push(nested_row("default", &described["default_policy"]));
+        for (code, policy) in described["status_code_policies"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            rows.push(nested_row(&format!("status {code}"), policy));
+        }
+        for policy in described["error_patterns"].as_array().into_iter().flatten() {
+            rows.push(nested_row(
+                &format!("pattern {}", policy["pattern"]),
+                policy,
+            ));
+        }
+        for (name, policy) in described["tool_policies"].as_object().into_iter().flatten() {
+            rows.push(nested_row(&format!("tool {name}"), policy));
+        }
+        let conditions = &described["retry_conditions"];
+        let breaker = &described["circuit_breaker"];
+        notes.push("schema: nested; a status or pattern row is default + that layer, a tool row default + the tool's policy".to_owned());
+        notes.push(format!(
+            "retry_conditions: never_retry_status {}, retry_on_timeout {}, retry_on_connection_error {}",
+            codes(&conditions["never_retry_status"]),
+            conditions["retry_on_timeout"],
+            conditions["retry_on_connection_error"]
+        ));
+        notes.push(if breaker["enabled"] == true {
+            format!(
+                "circuit_breaker: opens after {} consecutive failures of a tool, half-open after {} ms, closes after {} successes",
+                breaker["failure_threshold"], breaker["recovery_timeout_ms"], breaker["half_open_max_calls"]
+            )
+        } else {
+            "circuit_breaker: off".to_owned()
+        });
+        let metadata = &described["metadata"];
+        let on: Vec<&str> = [
+            "include_policy",
+            "include_next_retry_time",
+            "include_attempt_count",
+            "include_circuit_breaker_state",
+        ]
+        .into_iter()
+        .filter(|flag| metadata[*flag] == true)
+        .collect();
+        notes.push(format!(
+            "metadata: {}",
+            if on.is_empty() {
+                "no optional fields".to_owned()
+            } else {
+                on.join(", ")
+            }
+        ));
+    }
+    table(&rows) + &notes.join("\n") + "\n"
+}
+
+fn flat_row(layer: &str, rules: &Value) -> [String; 8] {
+    [
+        layer.to_owned(),
+        rules["max_retries"].to_string(),
+        "exponential".to_owned(),
+        rules["backoff_base_ms"].to_string(),
+        "2".to_owned(),
+        rules["max_backoff_ms"].to_string(),
+        if rules["jitter"] == true {
+            "full"
+        } else {
+            "none"
+        }
+        .to_owned(),
+        codes(&rules["retry_on_status"]),
+    ]
+}
+
+fn nested_row(layer: &str, policy: &Value) -> [String; 8] {
+    let jitter = if policy["jitter"] == true {
+        format!("±{}%", policy["jitter_max_percent"])
+    } else {
+        "none".to_owned()
+    };
+    let multiplier = if policy["backoff_strategy"] == "exponential" {
+        policy["backoff_multiplier"].to_string()
+    } else {
+        "-".to_owned()
+    };
+    [
+        layer.to_owned(),
+        policy["max_retries"].to_string(),
+        policy["backoff_strategy"]
+            .as_str()
+            .unwrap_or("?")
+            .to_owned(),
+        policy["backoff_base_ms"].to_string(),
+        multiplier,
+        policy["max_backoff_ms"].to_string(),
+        jitter,
+        codes(&policy["retry_on_status"]),
+    ]
+}
+
+fn codes(list: &Value) -> String {
+    let codes: Vec<String> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(Value::to_string)
+        .collect();
+    if codes.is_empty() {
+        "-".to_owned()
+    } else {
+        codes.join(",")
+    }
+}
+
+fn table(rows: &[[String; 8]]) -> String {
+    let mut widths = HEADER.map(|h| h.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let header = HEADER.map(str::to_owned);
+    for row in std::iter::once(&header).chain(rows) {
+        for (index, (cell, width)) in row.iter().zip(widths).enumerate() {
+            if index + 1 == row.len() {
+                let _ = writeln!(out, "{cell}");
+            } else {
+                let pad = width - cell.chars().count();
+                let _ = write!(out, "{cell}{}  ", " ".repeat(pad));
+            }
+        }
+    }
+    out
+}
