@@ -20,7 +20,7 @@ use crate::runtime::PluginRuntime;
 pub struct BenchOptions {
     /// Calls per timed run.
     pub iterations: u32,
-    /// Timed runs per row (the median is reported).
+    /// Timed runs per row and backend, interleaved (the median is reported).
     pub runs: u32,
 }
 
@@ -133,36 +133,58 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn time_calls(
+fn call_once(backend: &mut dyn PluginBackend, hook: &Hook, context: &PluginContext) -> Result<()> {
+    match hook {
+        Hook::Tool(payload) => {
+            black_box(backend.tool_post_invoke(payload, context)?);
+        }
+        Hook::Resource(payload) => {
+            black_box(backend.resource_post_fetch(payload, context)?);
+        }
+    }
+    Ok(())
+}
+
+/// ns per call over one timed run of `iterations` calls.
+fn time_run(
     backend: &mut dyn PluginBackend,
     hook: &Hook,
     context: &PluginContext,
-    options: BenchOptions,
+    iterations: u32,
 ) -> Result<f64> {
-    let call = |backend: &mut dyn PluginBackend| -> Result<()> {
-        match hook {
-            Hook::Tool(payload) => {
-                black_box(backend.tool_post_invoke(payload, context)?);
-            }
-            Hook::Resource(payload) => {
-                black_box(backend.resource_post_fetch(payload, context)?);
-            }
-        }
-        Ok(())
-    };
-    for _ in 0..options.iterations.min(2_000) {
-        call(backend)?;
+    let start = Instant::now();
+    for _ in 0..iterations {
+        call_once(backend, hook, context)?;
     }
-    let mut samples = Vec::with_capacity(options.runs as usize);
-    for _ in 0..options.runs.max(1) {
-        let start = Instant::now();
-        for _ in 0..options.iterations.max(1) {
-            call(backend)?;
-        }
-        samples.push(start.elapsed().as_nanos() as f64 / f64::from(options.iterations.max(1)));
-    }
+    Ok(start.elapsed().as_nanos() as f64 / f64::from(iterations))
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
-    Ok(samples[samples.len() / 2])
+    samples[samples.len() / 2]
+}
+
+/// Times the backends in turn, run after run, so that drift in the machine's speed during the
+/// measurement touches each of them alike; returns each one's median ns per call.
+fn time_interleaved(
+    backends: &mut [&mut dyn PluginBackend],
+    hook: &Hook,
+    context: &PluginContext,
+    options: BenchOptions,
+) -> Result<Vec<f64>> {
+    let iterations = options.iterations.max(1);
+    for backend in backends.iter_mut() {
+        for _ in 0..iterations.min(2_000) {
+            call_once(&mut **backend, hook, context)?;
+        }
+    }
+    let mut samples = vec![Vec::new(); backends.len()];
+    for _ in 0..options.runs.max(1) {
+        for (backend, samples) in backends.iter_mut().zip(&mut samples) {
+            samples.push(time_run(&mut **backend, hook, context, iterations)?);
+        }
+    }
+    Ok(samples.into_iter().map(median).collect())
 }
 
 /// Measures every path on the plugin, the floor and the native engine.
@@ -186,9 +208,13 @@ pub fn run(
         let mut native = NativePlugin::new(&env);
         PluginBackend::configure(&mut native, &config)?.map_err(|e| anyhow::anyhow!(e.text()))?;
 
-        let plugin_ns = time_calls(&mut wasm, &case.hook, &context, options)?;
-        let floor_ns = time_calls(&mut empty, &case.hook, &context, options)?;
-        let native_ns = time_calls(&mut native, &case.hook, &context, options)?;
+        let medians = time_interleaved(
+            &mut [&mut wasm, &mut empty, &mut native],
+            &case.hook,
+            &context,
+            options,
+        )?;
+        let (plugin_ns, floor_ns, native_ns) = (medians[0], medians[1], medians[2]);
         rows.push(BenchRow {
             path: case.path.to_owned(),
             plugin_ns,

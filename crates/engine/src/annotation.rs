@@ -1,6 +1,6 @@
 //! The nested schema's metadata: `metadata.retry_with_backoff`, explaining each decision.
 
-use serde_json::{Map, Value, json};
+use std::fmt::Write as _;
 
 use crate::breaker::BreakerState;
 use crate::classify::Reason;
@@ -54,40 +54,91 @@ pub(crate) struct Annotation<'a> {
 }
 
 impl Annotation<'_> {
-    /// The metadata object as JSON text, with the parts `flags` ask for.
+    /// The metadata object as JSON text, with the parts `flags` ask for. Written directly (the
+    /// policy's JSON is serialized once, at configure time): this runs on every call.
     pub(crate) fn render(&self, flags: &MetadataFlags) -> String {
-        let mut inner = Map::new();
-        inner.insert("retry_count".into(), json!(self.retry_count));
-        inner.insert("retry_delay_ms".into(), json!(self.delay_ms));
-        inner.insert("decision".into(), json!(self.decision.as_str()));
-        inner.insert("reason".into(), json!(self.reason.render()));
+        let mut out = String::with_capacity(if flags.include_policy { 512 } else { 160 });
+        let _ = write!(
+            out,
+            r#"{{"retry_with_backoff":{{"retry_count":{},"retry_delay_ms":{},"decision":"{}","reason":""#,
+            self.retry_count,
+            self.delay_ms,
+            self.decision.as_str()
+        );
+        let _ = match self.reason {
+            Reason::Status(code) => write!(out, "status:{code}"),
+            other => out.write_str(other.as_static_str()),
+        };
+        out.push('"');
         if flags.include_attempt_count {
-            inner.insert("attempt".into(), json!(self.attempt));
-            inner.insert(
-                "max_retries".into(),
-                json!(self.policy.policy().max_retries()),
+            let _ = write!(
+                out,
+                r#","attempt":{},"max_retries":{}"#,
+                self.attempt,
+                self.policy.policy().max_retries()
             );
         }
         if flags.include_policy {
-            inner.insert("policy".into(), self.policy.described().clone());
+            out.push_str(r#","policy":"#);
+            out.push_str(self.policy.described_json());
         }
         if flags.include_next_retry_time
             && let Some(at_ms) = self.next_retry_at_ms
         {
-            inner.insert("next_retry_at".into(), json!(format_utc_ms(at_ms)));
+            let _ = write!(out, r#","next_retry_at":"{}""#, format_utc_ms(at_ms));
         }
         if flags.include_circuit_breaker_state {
-            let mut breaker = json!({
-                "state": self.breaker_state.as_str(),
-                "consecutive_failures": self.consecutive_failures,
-            });
-            if !self.breaker_enabled {
-                breaker["enabled"] = json!(false);
-            }
-            inner.insert("circuit_breaker".into(), breaker);
+            let _ = write!(
+                out,
+                r#","circuit_breaker":{{"state":"{}","consecutive_failures":{}{}}}"#,
+                self.breaker_state.as_str(),
+                self.consecutive_failures,
+                if self.breaker_enabled {
+                    ""
+                } else {
+                    r#","enabled":false"#
+                }
+            );
         }
-        let mut outer = Map::new();
-        outer.insert("retry_with_backoff".into(), Value::Object(inner));
-        Value::Object(outer).to_string()
+        out.push_str("}}");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::config::{PluginConfig, Schema};
+
+    #[test]
+    fn render_is_valid_json_with_every_field() {
+        let config = PluginConfig::from_value(&json!({"circuit_breaker": {}})).unwrap();
+        let Schema::Nested(nested) = config.schema() else {
+            panic!()
+        };
+        let annotation = Annotation {
+            decision: Decision::Retry,
+            reason: Reason::Status(503),
+            retry_count: 1,
+            delay_ms: 200,
+            attempt: 1,
+            policy: nested.effective(nested.tool_slot("t"), crate::config::ClassSlot::NONE),
+            next_retry_at_ms: Some(200),
+            breaker_state: BreakerState::Closed,
+            consecutive_failures: 1,
+            breaker_enabled: true,
+        };
+        let value: Value =
+            serde_json::from_str(&annotation.render(&MetadataFlags::default())).unwrap();
+        let inner = &value["retry_with_backoff"];
+        assert_eq!(inner["reason"], "status:503");
+        assert_eq!(inner["next_retry_at"], "1970-01-01T00:00:00.200Z");
+        assert_eq!(inner["policy"]["source"], json!(["default"]));
+        assert_eq!(
+            inner["circuit_breaker"],
+            json!({"state": "closed", "consecutive_failures": 1})
+        );
     }
 }

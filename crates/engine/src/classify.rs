@@ -95,12 +95,20 @@ impl Reason {
     /// The metadata text: `success`, `status:503`, `timeout`, `connection`, `pattern`, `error`.
     pub fn render(&self) -> String {
         match self {
-            Self::Success => "success".to_owned(),
             Self::Status(code) => format!("status:{code}"),
-            Self::Timeout => BuiltinClass::Timeout.as_str().to_owned(),
-            Self::Connection => BuiltinClass::Connection.as_str().to_owned(),
-            Self::Pattern => "pattern".to_owned(),
-            Self::Error => "error".to_owned(),
+            other => other.as_static_str().to_owned(),
+        }
+    }
+
+    /// The metadata text of every reason but [`Reason::Status`] (which gives `status`).
+    pub fn as_static_str(&self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Status(_) => "status",
+            Self::Timeout => BuiltinClass::Timeout.as_str(),
+            Self::Connection => BuiltinClass::Connection.as_str(),
+            Self::Pattern => "pattern",
+            Self::Error => "error",
         }
     }
 }

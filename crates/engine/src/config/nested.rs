@@ -125,6 +125,7 @@ pub struct EffectivePolicy {
     policy: Policy,
     retry_on_status: StatusSet,
     described: Value,
+    described_json: String,
 }
 
 impl EffectivePolicy {
@@ -142,6 +143,11 @@ impl EffectivePolicy {
     /// applied, e.g. `["default", "status:429", "tool:web_scraper"]`).
     pub fn described(&self) -> &Value {
         &self.described
+    }
+
+    /// [`EffectivePolicy::described`] as JSON text, serialized once at configure time.
+    pub fn described_json(&self) -> &str {
+        &self.described_json
     }
 }
 
@@ -454,10 +460,12 @@ impl NestedConfig {
                 let mut described = merged.describe();
                 described.insert("retry_on_status".to_owned(), json!(retry_on_status.codes()));
                 described.insert("source".to_owned(), Value::Array(source));
+                let described = Value::Object(described);
                 effective.push(EffectivePolicy {
                     policy,
                     retry_on_status,
-                    described: Value::Object(described),
+                    described_json: described.to_string(),
+                    described,
                 });
             }
         }
