@@ -301,6 +301,20 @@ fn refused_config_keeps_the_previous_one_and_its_state() {
 }
 
 #[test]
+fn give_up_returns_the_warning_for_the_host_log() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let mut plugin = instance(&runtime, 12);
+    plugin.configure(r#"{"max_retries": 1}"#).unwrap().unwrap();
+    let failure = json!({"isError": true});
+    assert_eq!(call(&mut plugin, "t", "r-9", &failure).warning, None);
+    assert_eq!(
+        call(&mut plugin, "t", "r-9", &failure).warning.as_deref(),
+        Some("tool=t request_id=r-9 exhausted after 2 failure(s)")
+    );
+    assert_eq!(call(&mut plugin, "t", "r-9", &json!({})).warning, None);
+}
+
+#[test]
 fn new_config_drops_state() {
     let runtime = PluginRuntime::plugin().unwrap();
     let mut plugin = instance(&runtime, 8);

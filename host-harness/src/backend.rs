@@ -154,6 +154,7 @@ impl PluginBackend for NativePlugin {
             retry: decision.retry,
             retry_delay_ms: decision.delay_ms,
             metadata: Cow::into_owned(decision.metadata),
+            warning: decision.warning,
         })
     }
 

@@ -187,13 +187,15 @@ pub struct Outcome {
     pub retry_delay_ms: u64,
     /// The metadata object.
     pub metadata: Value,
+    /// The warning to log, if any.
+    pub warning: Option<String>,
 }
 
 impl Outcome {
     fn render(&self) -> String {
         format!(
-            "retry={} retry_delay_ms={} metadata={}",
-            self.retry, self.retry_delay_ms, self.metadata
+            "retry={} retry_delay_ms={} metadata={} warning={:?}",
+            self.retry, self.retry_delay_ms, self.metadata, self.warning
         )
     }
 }
@@ -204,16 +206,21 @@ fn call(backend: &mut dyn PluginBackend, step: &Step) -> Result<Outcome> {
         step.trace_id.as_deref(),
         step.server_id.as_deref(),
     );
-    let (retry, retry_delay_ms, metadata) = match step.hook {
+    let (retry, retry_delay_ms, metadata, warning) = match step.hook {
         Hook::ToolPostInvoke => {
             let result = backend
                 .tool_post_invoke(&payload::tool_payload(&step.tool, &step.result), &context)?;
-            (result.retry, result.retry_delay_ms, result.metadata)
+            (
+                result.retry,
+                result.retry_delay_ms,
+                result.metadata,
+                result.warning,
+            )
         }
         Hook::ResourcePostFetch => {
             let payload = payload::resource_payload(&step.uri, step.content.as_ref());
             let result = backend.resource_post_fetch(&payload, &context)?;
-            (false, 0, result.metadata)
+            (false, 0, result.metadata, None)
         }
     };
     let metadata: Value = serde_json::from_str(&metadata)
@@ -230,6 +237,7 @@ fn call(backend: &mut dyn PluginBackend, step: &Step) -> Result<Outcome> {
         retry,
         retry_delay_ms,
         metadata,
+        warning,
     })
 }
 

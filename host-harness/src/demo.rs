@@ -76,6 +76,7 @@ pub fn run(runtime: &PluginRuntime, config: Option<&Value>) -> Result<String> {
     );
     let mut now = 0u64;
     let mut step = 0;
+    let mut warnings = Vec::new();
     for call in story() {
         step += 1;
         env.clock.set_ms(now);
@@ -93,6 +94,9 @@ pub fn run(runtime: &PluginRuntime, config: Option<&Value>) -> Result<String> {
             answer.metadata
         );
         now += answer.retry_delay_ms.max(10);
+        if let Some(warning) = answer.warning {
+            warnings.push(format!("step {step}: {warning}"));
+        }
     }
     step += 1;
     env.clock.set_ms(now);
@@ -105,5 +109,8 @@ pub fn run(runtime: &PluginRuntime, config: Option<&Value>) -> Result<String> {
         "{step:<4} {now:>7}  {:<12} {:<6} {:<7} {:<9} {:>8}  {}",
         "(resource)", "req-5", "fetched", "no retry", "0 ms", fetch.metadata
     );
+    for warning in warnings {
+        let _ = writeln!(table, "warning (for the host's log) at {warning}");
+    }
     Ok(table)
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use rand_core::{Infallible, TryRng};
 use retry_engine::{Clock, Rng, SplitMix64};
+use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{
     HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
@@ -125,6 +126,9 @@ pub fn fresh_seed() -> u64 {
     RandomState::new().hash_one(std::time::SystemTime::now())
 }
 
+/// The default cap on a guest's linear memory, in bytes.
+pub const DEFAULT_MEMORY_LIMIT_BYTES: usize = 64 << 20;
+
 /// How to set up a guest's world.
 #[derive(Debug, Clone)]
 pub struct GuestEnv {
@@ -132,14 +136,18 @@ pub struct GuestEnv {
     pub clock: VirtualClock,
     /// The seed of the guest's random source.
     pub seed: u64,
+    /// The most linear memory the guest may grow to, in bytes.
+    pub memory_limit_bytes: usize,
 }
 
 impl GuestEnv {
-    /// A clock starting at `start_wall_ms` and a random source seeded with `seed`.
+    /// A clock starting at `start_wall_ms`, a random source seeded with `seed`, and
+    /// [`DEFAULT_MEMORY_LIMIT_BYTES`] of memory.
     pub fn new(start_wall_ms: u64, seed: u64) -> Self {
         Self {
             clock: VirtualClock::new(start_wall_ms),
             seed,
+            memory_limit_bytes: DEFAULT_MEMORY_LIMIT_BYTES,
         }
     }
 }
@@ -151,10 +159,53 @@ impl Default for GuestEnv {
     }
 }
 
-/// Per-store host state: the WASI context and its resource table.
+/// Caps a guest's memory and tables, and remembers how large its memory has grown.
+#[derive(Debug, Clone, Copy)]
+pub struct GuestLimits {
+    memory_limit_bytes: usize,
+    memory_bytes: usize,
+}
+
+impl GuestLimits {
+    /// The size the guest's linear memory has grown to, in bytes (memory never shrinks).
+    pub fn memory_bytes(&self) -> usize {
+        self.memory_bytes
+    }
+}
+
+impl ResourceLimiter for GuestLimits {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_limit_bytes {
+            // The guest's allocator sees a failed grow and traps; the host replaces the instance.
+            return Ok(false);
+        }
+        self.memory_bytes = self.memory_bytes.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+/// Table elements a guest may have; the component needs a few dozen.
+const MAX_TABLE_ELEMENTS: usize = 10_000;
+
+/// Per-store host state: the WASI context, its resource table, and the guest's limits.
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
+    limits: GuestLimits,
 }
 
 impl HostState {
@@ -171,7 +222,21 @@ impl HostState {
         Self {
             wasi,
             table: ResourceTable::new(),
+            limits: GuestLimits {
+                memory_limit_bytes: env.memory_limit_bytes,
+                memory_bytes: 0,
+            },
         }
+    }
+
+    /// The guest's limits and memory size.
+    pub fn limits(&self) -> &GuestLimits {
+        &self.limits
+    }
+
+    /// The limiter wasmtime consults before the guest grows memory or tables.
+    pub fn limiter(&mut self) -> &mut dyn ResourceLimiter {
+        &mut self.limits
     }
 }
 

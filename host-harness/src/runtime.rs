@@ -98,6 +98,7 @@ impl PluginRuntime {
     /// A new instance in its own store, seeing the clock and random source of `env`.
     pub fn instantiate(&self, env: &GuestEnv) -> Result<PluginInstance> {
         let mut store = Store::new(&self.engine, HostState::new(env));
+        store.limiter(HostState::limiter);
         let bindings = self
             .pre
             .instantiate(&mut store)
@@ -119,6 +120,11 @@ pub struct PluginInstance {
 }
 
 impl PluginInstance {
+    /// The size the guest's linear memory has grown to, in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        self.store.data().limits().memory_bytes()
+    }
+
     /// The instance's clock (moving it moves the guest's time).
     pub fn clock(&self) -> &VirtualClock {
         &self.clock

@@ -29,6 +29,7 @@ impl From<ToolDecision> for ToolPostInvokeResult {
             retry: decision.retry,
             retry_delay_ms: decision.delay_ms,
             metadata: decision.metadata.into_owned(),
+            warning: decision.warning,
         }
     }
 }

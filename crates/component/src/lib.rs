@@ -8,7 +8,6 @@ mod convert;
 mod wasi_env;
 
 use std::cell::RefCell;
-use std::io::Write as _;
 
 use bindings::exports::mcp_plugins::retry_with_backoff::plugin::Guest;
 use bindings::mcp_plugins::retry_with_backoff::types::{
@@ -57,13 +56,9 @@ impl Guest for Component {
             trace_id: context.trace_id.as_deref(),
             result: &payload.result,
         };
-        let decision = PLUGIN
-            .with_borrow_mut(|plugin| plugin.tool_post_invoke(&call, &WasiClock, &mut WasiRng));
-        if let Some(warning) = &decision.warning {
-            // The host decides where guest stderr goes; a failed write is not worth a trap.
-            let _ = writeln!(std::io::stderr(), "retry-with-backoff warning: {warning}");
-        }
-        decision.into()
+        PLUGIN
+            .with_borrow_mut(|plugin| plugin.tool_post_invoke(&call, &WasiClock, &mut WasiRng))
+            .into()
     }
 
     fn resource_post_fetch(

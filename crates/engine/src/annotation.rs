@@ -1,11 +1,10 @@
 //! The nested schema's metadata: `metadata.retry_with_backoff`, explaining each decision.
 
-use std::fmt::Write as _;
-
 use crate::breaker::BreakerState;
 use crate::classify::Reason;
 use crate::config::{EffectivePolicy, MetadataFlags};
-use crate::rfc3339::format_utc_ms;
+use crate::json_text::{push_i64, push_u64};
+use crate::rfc3339::push_utc_ms;
 
 /// What the plugin decided for one tool result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,51 +53,56 @@ pub(crate) struct Annotation<'a> {
 }
 
 impl Annotation<'_> {
-    /// The metadata object as JSON text, with the parts `flags` ask for. Written directly (the
+    /// The metadata object as JSON text, with the parts `flags` ask for. Written by hand (the
     /// policy's JSON is serialized once, at configure time): this runs on every call.
     pub(crate) fn render(&self, flags: &MetadataFlags) -> String {
-        let mut out = String::with_capacity(if flags.include_policy { 512 } else { 160 });
-        let _ = write!(
-            out,
-            r#"{{"retry_with_backoff":{{"retry_count":{},"retry_delay_ms":{},"decision":"{}","reason":""#,
-            self.retry_count,
-            self.delay_ms,
-            self.decision.as_str()
+        let policy = self.policy.described_json();
+        let mut out = String::with_capacity(
+            256 + if flags.include_policy {
+                policy.len()
+            } else {
+                0
+            },
         );
-        let _ = match self.reason {
-            Reason::Status(code) => write!(out, "status:{code}"),
-            other => out.write_str(other.as_static_str()),
-        };
+        out.push_str(r#"{"retry_with_backoff":{"retry_count":"#);
+        push_u64(&mut out, u64::from(self.retry_count));
+        out.push_str(r#","retry_delay_ms":"#);
+        push_u64(&mut out, self.delay_ms);
+        out.push_str(r#","decision":""#);
+        out.push_str(self.decision.as_str());
+        out.push_str(r#"","reason":""#);
+        out.push_str(self.reason.as_static_str());
+        if let Reason::Status(code) = self.reason {
+            out.push(':');
+            push_i64(&mut out, code);
+        }
         out.push('"');
         if flags.include_attempt_count {
-            let _ = write!(
-                out,
-                r#","attempt":{},"max_retries":{}"#,
-                self.attempt,
-                self.policy.policy().max_retries()
-            );
+            out.push_str(r#","attempt":"#);
+            push_u64(&mut out, u64::from(self.attempt));
+            out.push_str(r#","max_retries":"#);
+            push_u64(&mut out, u64::from(self.policy.policy().max_retries()));
         }
         if flags.include_policy {
             out.push_str(r#","policy":"#);
-            out.push_str(self.policy.described_json());
+            out.push_str(policy);
         }
         if flags.include_next_retry_time
             && let Some(at_ms) = self.next_retry_at_ms
         {
-            let _ = write!(out, r#","next_retry_at":"{}""#, format_utc_ms(at_ms));
+            out.push_str(r#","next_retry_at":""#);
+            push_utc_ms(&mut out, at_ms);
+            out.push('"');
         }
         if flags.include_circuit_breaker_state {
-            let _ = write!(
-                out,
-                r#","circuit_breaker":{{"state":"{}","consecutive_failures":{}{}}}"#,
-                self.breaker_state.as_str(),
-                self.consecutive_failures,
-                if self.breaker_enabled {
-                    ""
-                } else {
-                    r#","enabled":false"#
-                }
-            );
+            out.push_str(r#","circuit_breaker":{"state":""#);
+            out.push_str(self.breaker_state.as_str());
+            out.push_str(r#"","consecutive_failures":"#);
+            push_u64(&mut out, u64::from(self.consecutive_failures));
+            if !self.breaker_enabled {
+                out.push_str(r#","enabled":false"#);
+            }
+            out.push('}');
         }
         out.push_str("}}");
         out

@@ -12,7 +12,7 @@
 //! - half-open: a retryable failure opens it again; `half_open_max_calls` consecutive successes
 //!   close it.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// Default `circuit_breaker.enabled` when the section is present.
 pub const DEFAULT_BREAKER_ENABLED: bool = true;

@@ -153,14 +153,14 @@ pub fn classify_nested(
             class: ClassSlot::NONE,
         };
     }
-    let text = || error_text(result, probe.as_ref());
+    let matching_pattern = |text: &str| config.pattern_slot(text, &text.to_ascii_lowercase());
     if let Some(code) = status {
         let class = config
             .status_slot(code)
             .or_else(|| {
                 config
                     .has_patterns()
-                    .then(|| config.pattern_slot(&text()))
+                    .then(|| matching_pattern(&error_text(result, probe.as_ref())))
                     .flatten()
             })
             .unwrap_or(ClassSlot::NONE);
@@ -177,10 +177,11 @@ pub fn classify_nested(
             class,
         };
     }
-    let text = text();
-    let pattern = config.pattern_slot(&text);
+    let text = error_text(result, probe.as_ref());
+    let lowercase = text.to_ascii_lowercase();
+    let pattern = config.pattern_slot(&text, &lowercase);
     let conditions = config.conditions();
-    let (reason, retryable) = match BuiltinClass::of(&text.to_lowercase()) {
+    let (reason, retryable) = match BuiltinClass::of(&lowercase) {
         Some(BuiltinClass::Timeout) => (Reason::Timeout, conditions.retry_on_timeout),
         Some(BuiltinClass::Connection) => {
             (Reason::Connection, conditions.retry_on_connection_error)

@@ -4,6 +4,8 @@
 //! `structuredContent`, joined by newlines; only the first [`MAX_ERROR_TEXT_BYTES`] are kept, so
 //! a megabyte of output costs no more to classify than a short message.
 
+use std::sync::OnceLock;
+
 use crate::tool_result::{ErrorProbe, ToolResultView};
 
 /// How much of the error text is inspected, in bytes.
@@ -47,6 +49,33 @@ pub const CONNECTION_PHRASES: &[&str] = &[
     "eai_again",
 ];
 
+/// Every built-in phrase grouped by its first byte, so the text is scanned once and each byte
+/// is compared only with the phrases that can start there.
+struct PhraseIndex {
+    by_first_byte: [Vec<(&'static [u8], BuiltinClass)>; 256],
+}
+
+impl PhraseIndex {
+    fn get() -> &'static Self {
+        static INDEX: OnceLock<PhraseIndex> = OnceLock::new();
+        INDEX.get_or_init(|| {
+            let mut by_first_byte: [Vec<(&'static [u8], BuiltinClass)>; 256] =
+                std::array::from_fn(|_| Vec::new());
+            let classes = [
+                (TIMEOUT_PHRASES, BuiltinClass::Timeout),
+                (CONNECTION_PHRASES, BuiltinClass::Connection),
+            ];
+            for (phrases, class) in classes {
+                for phrase in phrases {
+                    let bytes = phrase.as_bytes();
+                    by_first_byte[usize::from(bytes[0])].push((bytes, class));
+                }
+            }
+            Self { by_first_byte }
+        })
+    }
+}
+
 /// A built-in class of failures without a status code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BuiltinClass {
@@ -57,18 +86,25 @@ pub enum BuiltinClass {
 }
 
 impl BuiltinClass {
-    /// The class of `lowercase_text`, timeouts first.
+    /// The class of `lowercase_text` (ASCII-lowercased), timeouts first.
     pub fn of(lowercase_text: &str) -> Option<Self> {
-        if TIMEOUT_PHRASES.iter().any(|p| lowercase_text.contains(p)) {
-            Some(Self::Timeout)
-        } else if CONNECTION_PHRASES
-            .iter()
-            .any(|p| lowercase_text.contains(p))
-        {
-            Some(Self::Connection)
-        } else {
-            None
+        let index = PhraseIndex::get();
+        let bytes = lowercase_text.as_bytes();
+        let mut connection = false;
+        for start in 0..bytes.len() {
+            let rest = &bytes[start..];
+            for &(phrase, class) in &index.by_first_byte[usize::from(rest[0])] {
+                // Phrases are at least two bytes long; the second byte rules out most of them
+                // before a full comparison.
+                if rest.get(1) == phrase.get(1) && rest.starts_with(phrase) {
+                    match class {
+                        Self::Timeout => return Some(Self::Timeout),
+                        Self::Connection => connection = true,
+                    }
+                }
+            }
         }
+        connection.then_some(Self::Connection)
     }
 
     /// The name used in metadata.
@@ -166,6 +202,48 @@ mod tests {
             Some(BuiltinClass::Connection)
         );
         assert_eq!(BuiltinClass::of("invalid argument"), None);
+    }
+
+    #[test]
+    fn every_phrase_is_found_alone_and_inside_text() {
+        for phrase in TIMEOUT_PHRASES {
+            assert_eq!(
+                BuiltinClass::of(phrase),
+                Some(BuiltinClass::Timeout),
+                "{phrase}"
+            );
+        }
+        for phrase in CONNECTION_PHRASES {
+            let text = format!("error: {phrase}!");
+            assert_eq!(
+                BuiltinClass::of(&text),
+                Some(BuiltinClass::Connection),
+                "{phrase}"
+            );
+        }
+    }
+
+    #[test]
+    fn builtin_classes_agree_with_plain_substring_search() {
+        let texts = [
+            "",
+            "t",
+            "timeou",
+            "the connection was reset at time of day",
+            "deadline",
+            "ename resolution",
+            "é timed out é",
+        ];
+        for text in texts {
+            let naive = if TIMEOUT_PHRASES.iter().any(|p| text.contains(p)) {
+                Some(BuiltinClass::Timeout)
+            } else if CONNECTION_PHRASES.iter().any(|p| text.contains(p)) {
+                Some(BuiltinClass::Connection)
+            } else {
+                None
+            };
+            assert_eq!(BuiltinClass::of(text), naive, "{text}");
+        }
     }
 
     #[test]

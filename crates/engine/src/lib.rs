@@ -15,7 +15,9 @@ mod config;
 mod error;
 mod error_text;
 mod jitter;
+mod json_text;
 mod nested_decision;
+mod pattern;
 mod plugin;
 mod policy;
 mod rfc3339;
@@ -39,13 +41,15 @@ pub use config::{
     DEFAULT_POLICY_JITTER_MAX_PERCENT, DEFAULT_POLICY_MAX_BACKOFF_MS, DEFAULT_POLICY_MAX_RETRIES,
     DEFAULT_POLICY_MULTIPLIER, DEFAULT_POLICY_STRATEGY, DEFAULT_RETRY_ON_CONNECTION_ERROR,
     DEFAULT_RETRY_ON_STATUS, DEFAULT_RETRY_ON_TIMEOUT, EffectivePolicy, FlatConfig, FlatRules,
-    MetadataFlags, NestedConfig, PluginConfig, RetryConditions, Schema, Strategy, ToolSlot,
+    MAX_TRACKED_REQUESTS_LIMIT, MetadataFlags, NestedConfig, PluginConfig, RetryConditions, Schema,
+    StateLimits, Strategy, ToolSlot,
 };
 pub use error::{ConfigError, ConfigErrors};
 pub use error_text::{
     BuiltinClass, CONNECTION_PHRASES, MAX_ERROR_TEXT_BYTES, TIMEOUT_PHRASES, error_text,
 };
 pub use jitter::Jitter;
+pub use pattern::ErrorPattern;
 pub use plugin::{Plugin, ToolCall, ToolDecision};
 pub use policy::{MAX_RETRIES_LIMIT, Policy};
 pub use rfc3339::format_utc_ms;

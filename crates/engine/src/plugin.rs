@@ -62,9 +62,10 @@ pub struct Plugin {
 impl Plugin {
     /// A plugin with `config` and no state.
     pub fn new(config: PluginConfig) -> Self {
+        let limits = *config.limits();
         Self {
             config,
-            requests: RequestStore::default(),
+            requests: RequestStore::new(limits.request_ttl_ms, limits.max_tracked_requests),
             breakers: BreakerStore::default(),
         }
     }

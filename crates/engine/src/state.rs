@@ -9,7 +9,9 @@
 //! cheap: entries idle for longer than the TTL are dropped from its front on every write, and
 //! when the store is full the least recently failed entry is evicted.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 
 /// How long a pair's failures are remembered after its last failure, in ms.
 pub const DEFAULT_REQUEST_TTL_MS: u64 = 300_000;
@@ -53,7 +55,7 @@ impl RequestStore {
         Self {
             ttl_ms,
             capacity: capacity.max(1),
-            by_tool: HashMap::new(),
+            by_tool: HashMap::default(),
             by_age: BTreeMap::new(),
             next_sequence: 0,
         }
@@ -214,6 +216,17 @@ mod tests {
         }
         store.record_failure("t", "late", 2000);
         assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn a_million_distinct_pairs_never_exceed_the_cap() {
+        let mut store = RequestStore::new(DEFAULT_REQUEST_TTL_MS, 1000);
+        for i in 0..1_000_000u64 {
+            store.record_failure("t", &i.to_string(), i / 1000);
+            assert!(store.len() <= 1000);
+        }
+        assert_eq!(store.len(), 1000);
+        assert_eq!(store.by_tool["t"].len(), 1000);
     }
 
     #[test]

@@ -40,6 +40,7 @@ impl Guest for Floor {
             retry: false,
             retry_delay_ms: 0,
             metadata: String::from("{}"),
+            warning: None,
         }
     }
 

@@ -4,7 +4,7 @@
 //! Unlike that plugin, overrides are validated and merged here, at configure time, so a bad
 //! override is reported before the first call rather than raised on the hot path.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use serde_json::{Map, Value, json};
 
@@ -167,7 +167,7 @@ impl FlatConfig {
     /// top-level keys are the caller's to report.
     pub(crate) fn read(map: &Map<String, Value>, errors: &mut Errors) -> Self {
         let global = read_rules(map, "", &FlatRules::default(), errors);
-        let mut tools = HashMap::new();
+        let mut tools = HashMap::default();
         if let Some(value) = map.get("tool_overrides")
             && let Some(overrides) = read::mapping(errors, "tool_overrides", value)
         {

@@ -4,6 +4,7 @@
 
 mod flat;
 mod layer;
+mod limits;
 pub(crate) mod nested;
 mod read;
 
@@ -16,6 +17,7 @@ pub use layer::{
     DEFAULT_POLICY_MAX_BACKOFF_MS, DEFAULT_POLICY_MAX_RETRIES, DEFAULT_POLICY_MULTIPLIER,
     DEFAULT_POLICY_STRATEGY, Strategy,
 };
+pub use limits::{MAX_TRACKED_REQUESTS_LIMIT, StateLimits};
 pub use nested::{
     ClassSlot, DEFAULT_CONDITIONS_RETRY_ON_STATUS, DEFAULT_INCLUDE, DEFAULT_NEVER_RETRY_STATUS,
     DEFAULT_RETRY_ON_CONNECTION_ERROR, DEFAULT_RETRY_ON_TIMEOUT, EffectivePolicy, MetadataFlags,
@@ -34,6 +36,7 @@ use read::Errors;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PluginConfig {
     schema: Schema,
+    limits: StateLimits,
     resource_metadata: String,
 }
 
@@ -54,7 +57,7 @@ impl Default for Schema {
 
 impl Default for PluginConfig {
     fn default() -> Self {
-        Self::with_schema(Schema::default())
+        Self::with_schema(Schema::default(), StateLimits::default())
     }
 }
 
@@ -133,6 +136,7 @@ impl PluginConfig {
         let top_level_keys: Vec<&str> = flat::FLAT_KEYS
             .iter()
             .chain(nested::NESTED_KEYS)
+            .chain(limits::LIMIT_KEYS)
             .copied()
             .collect();
         read::reject_unknown_keys(&mut errors, "", map, &top_level_keys);
@@ -141,13 +145,14 @@ impl PluginConfig {
         } else {
             Schema::Nested(NestedConfig::read(map, &mut errors))
         };
+        let limits = StateLimits::read(map, &mut errors);
         if !errors.0.is_empty() {
             return Err(ConfigErrors::Invalid(errors.0));
         }
-        Ok(Self::with_schema(schema))
+        Ok(Self::with_schema(schema, limits))
     }
 
-    fn with_schema(schema: Schema) -> Self {
+    fn with_schema(schema: Schema, limits: StateLimits) -> Self {
         let echo = match &schema {
             Schema::Flat(flat) => flat.global().retry_policy_echo(),
             Schema::Nested(nested) => nested.retry_policy_echo(),
@@ -155,6 +160,7 @@ impl PluginConfig {
         let resource_metadata = json!({ "retry_policy": echo }).to_string();
         Self {
             schema,
+            limits,
             resource_metadata,
         }
     }
@@ -162,6 +168,11 @@ impl PluginConfig {
     /// The validated content.
     pub fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    /// The state limits.
+    pub fn limits(&self) -> &StateLimits {
+        &self.limits
     }
 
     /// The metadata `resource_post_fetch` returns, as JSON text (computed once, here).

@@ -8,9 +8,8 @@
 //! `max_backoff_ms` falls below its `backoff_base_ms` is a configuration error, not a surprise on
 //! the hot path, and a call only indexes a table.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
-use regex_lite::{Regex, RegexBuilder};
 use serde_json::{Map, Value, json};
 
 use super::layer::{POLICY_KEYS, PolicyLayer};
@@ -18,6 +17,7 @@ use super::read::{self, Errors};
 use crate::backoff::{Backoff, Fixed};
 use crate::breaker::BreakerConfig;
 use crate::jitter::Jitter;
+use crate::pattern::ErrorPattern;
 use crate::policy::Policy;
 use crate::status::{MAX_STATUS, MIN_STATUS, StatusSet};
 
@@ -151,32 +151,17 @@ impl EffectivePolicy {
     }
 }
 
-struct ErrorPattern {
-    pattern: String,
-    regex: Regex,
+#[derive(Debug, Clone, PartialEq)]
+struct PatternLayer {
+    matcher: ErrorPattern,
     layer: PolicyLayer,
 }
 
-impl std::fmt::Debug for ErrorPattern {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ErrorPattern")
-            .field("pattern", &self.pattern)
-            .field("layer", &self.layer)
-            .finish()
-    }
-}
-
-impl PartialEq for ErrorPattern {
-    fn eq(&self, other: &Self) -> bool {
-        self.pattern == other.pattern && self.layer == other.layer
-    }
-}
-
 /// A validated nested-schema configuration.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NestedConfig {
     statuses: Vec<(u16, PolicyLayer)>,
-    patterns: Vec<ErrorPattern>,
+    patterns: Vec<PatternLayer>,
     tools: HashMap<String, usize>,
     tool_names: Vec<String>,
     /// `(1 + tools) x (1 + statuses + patterns)` merged policies, row-major by tool slot.
@@ -184,29 +169,6 @@ pub struct NestedConfig {
     conditions: RetryConditions,
     breaker: BreakerConfig,
     metadata: MetadataFlags,
-}
-
-impl Clone for NestedConfig {
-    fn clone(&self) -> Self {
-        Self {
-            statuses: self.statuses.clone(),
-            patterns: self
-                .patterns
-                .iter()
-                .map(|p| ErrorPattern {
-                    pattern: p.pattern.clone(),
-                    regex: p.regex.clone(),
-                    layer: p.layer.clone(),
-                })
-                .collect(),
-            tools: self.tools.clone(),
-            tool_names: self.tool_names.clone(),
-            effective: self.effective.clone(),
-            conditions: self.conditions.clone(),
-            breaker: self.breaker,
-            metadata: self.metadata,
-        }
-    }
 }
 
 /// Which tool policy applies: 0 for none, `1 + index` for a `tool_policies` entry.
@@ -240,10 +202,12 @@ impl NestedConfig {
     }
 
     /// The slot of the first error pattern matching `text`, if any.
-    pub fn pattern_slot(&self, text: &str) -> Option<ClassSlot> {
+    ///
+    /// `ascii_lowercase` is `text.to_ascii_lowercase()`, computed once by the caller.
+    pub fn pattern_slot(&self, text: &str, ascii_lowercase: &str) -> Option<ClassSlot> {
         self.patterns
             .iter()
-            .position(|p| p.regex.is_match(text))
+            .position(|p| p.matcher.is_match(text, ascii_lowercase))
             .map(|index| ClassSlot(1 + self.statuses.len() + index))
     }
 
@@ -314,7 +278,7 @@ impl NestedConfig {
                     .effective(none, ClassSlot(1 + self.statuses.len() + i))
                     .described
                     .clone();
-                value["pattern"] = json!(p.pattern);
+                value["pattern"] = json!(p.matcher.as_str());
                 value
             })
             .collect();
@@ -395,7 +359,7 @@ impl NestedConfig {
         class_layers.extend(patterns.iter().enumerate().map(|(i, p)| {
             (
                 format!("error_patterns[{i}]"),
-                format!("pattern:{}", p.pattern),
+                format!("pattern:{}", p.matcher.as_str()),
                 p.layer.clone(),
             )
         }));
@@ -518,7 +482,7 @@ fn read_statuses(value: Option<&Value>, errors: &mut Errors) -> Vec<(u16, Policy
     statuses
 }
 
-fn read_patterns(value: Option<&Value>, errors: &mut Errors) -> Vec<ErrorPattern> {
+fn read_patterns(value: Option<&Value>, errors: &mut Errors) -> Vec<PatternLayer> {
     let Some(value) = value else {
         return Vec::new();
     };
@@ -541,22 +505,16 @@ fn read_patterns(value: Option<&Value>, errors: &mut Errors) -> Vec<ErrorPattern
         let layer = PolicyLayer::read(entry, &prefix, &["pattern"], errors);
         let key = format!("{prefix}.pattern");
         match entry.get("pattern") {
-            Some(Value::String(pattern)) => {
-                match RegexBuilder::new(pattern).case_insensitive(true).build() {
-                    Ok(regex) => patterns.push(ErrorPattern {
-                        pattern: pattern.clone(),
-                        regex,
-                        layer,
-                    }),
-                    Err(err) => errors.push(
-                        &key,
-                        format!(
-                            "{key} is not a valid regular expression: {pattern:?} ({})",
-                            one_line(&err.to_string())
-                        ),
+            Some(Value::String(pattern)) => match ErrorPattern::new(pattern) {
+                Ok(matcher) => patterns.push(PatternLayer { matcher, layer }),
+                Err(err) => errors.push(
+                    &key,
+                    format!(
+                        "{key} is not a valid regular expression: {pattern:?} ({})",
+                        one_line(&err)
                     ),
-                }
-            }
+                ),
+            },
             Some(other) => errors.push(
                 &key,
                 format!("{key} must be a string, but was {}", read::show(other)),
@@ -804,12 +762,15 @@ pub(crate) mod tests {
     #[test]
     fn first_matching_pattern_wins_case_insensitively() {
         let config = nested(spec_example());
-        let slot = config.pattern_slot("Connection was RESET by peer").unwrap();
+        let text = "Connection was RESET by peer";
+        let slot = config
+            .pattern_slot(text, &text.to_ascii_lowercase())
+            .unwrap();
         assert_eq!(
             config.effective(ToolSlot(0), slot).policy().max_retries(),
             2
         );
-        assert_eq!(config.pattern_slot("all good"), None);
+        assert_eq!(config.pattern_slot("all good", "all good"), None);
     }
 
     #[test]
