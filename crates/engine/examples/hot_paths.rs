@@ -2,25 +2,7 @@
 //! `cargo run --release -p retry-engine --example hot_paths -- PATH [CALLS]`, where PATH is one
 //! of `flat-success`, `flat-retry`, `nested-success`, `nested-status`, `nested-pattern`.
 
-use retry_engine::{FixedClock, Plugin, SplitMix64, ToolCall, ToolResultView};
-
-struct Result {
-    is_error: Option<bool>,
-    structured: Option<&'static str>,
-    text: &'static str,
-}
-
-impl ToolResultView for Result {
-    fn is_error(&self) -> Option<bool> {
-        self.is_error
-    }
-    fn structured_content(&self) -> Option<&str> {
-        self.structured
-    }
-    fn text_items(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.text)
-    }
-}
+use retry_engine::{FixedClock, OwnedToolResult, Plugin, SplitMix64, ToolCall};
 
 const NESTED: &str = r#"{"default_policy": {"max_retries": 10},
   "status_code_policies": {"429": {"max_retries": 10, "backoff_base_ms": 1000, "max_backoff_ms": 30000}},
@@ -30,46 +12,31 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().unwrap_or_else(|| "nested-status".to_owned());
     let calls: u32 = args.next().and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    let with_text = |result: OwnedToolResult, text: &str| OwnedToolResult {
+        texts: vec![text.to_owned()],
+        ..result
+    };
+    let flat = r#"{"max_retries": 10}"#;
     let (config, result) = match path.as_str() {
-        "flat-success" => (
-            r#"{"max_retries": 10}"#,
-            Result {
-                is_error: None,
-                structured: None,
-                text: "ok",
-            },
-        ),
+        "flat-success" => (flat, OwnedToolResult::text("ok")),
         "flat-retry" => (
-            r#"{"max_retries": 10}"#,
-            Result {
-                is_error: Some(true),
-                structured: Some(r#"{"status_code":503}"#),
-                text: "unavailable",
-            },
+            flat,
+            with_text(
+                OwnedToolResult::structured(r#"{"status_code":503}"#).with_error(),
+                "unavailable",
+            ),
         ),
-        "nested-success" => (
-            NESTED,
-            Result {
-                is_error: None,
-                structured: None,
-                text: "ok",
-            },
-        ),
+        "nested-success" => (NESTED, OwnedToolResult::text("ok")),
         "nested-status" => (
             NESTED,
-            Result {
-                is_error: Some(true),
-                structured: Some(r#"{"status_code":429}"#),
-                text: "rate limited",
-            },
+            with_text(
+                OwnedToolResult::structured(r#"{"status_code":429}"#).with_error(),
+                "rate limited",
+            ),
         ),
         "nested-pattern" => (
             NESTED,
-            Result {
-                is_error: Some(true),
-                structured: None,
-                text: "read: connection was reset by peer",
-            },
+            OwnedToolResult::text("read: connection was reset by peer").with_error(),
         ),
         other => panic!("unknown path {other}"),
     };

@@ -213,50 +213,8 @@ pub(crate) mod tests {
     use super::*;
     use crate::config::DEFAULT_RETRY_ON_STATUS;
 
-    /// A tool result for tests.
-    #[derive(Debug, Default, Clone)]
-    pub(crate) struct FakeResult {
-        pub(crate) is_error: Option<bool>,
-        pub(crate) structured: Option<String>,
-        pub(crate) texts: Vec<String>,
-    }
-
-    impl FakeResult {
-        pub(crate) fn error() -> Self {
-            Self {
-                is_error: Some(true),
-                ..Self::default()
-            }
-        }
-        pub(crate) fn structured(json: &str) -> Self {
-            Self {
-                structured: Some(json.to_owned()),
-                ..Self::default()
-            }
-        }
-        pub(crate) fn text(text: &str) -> Self {
-            Self {
-                texts: vec![text.to_owned()],
-                ..Self::default()
-            }
-        }
-        pub(crate) fn with_error(mut self) -> Self {
-            self.is_error = Some(true);
-            self
-        }
-    }
-
-    impl ToolResultView for FakeResult {
-        fn is_error(&self) -> Option<bool> {
-            self.is_error
-        }
-        fn structured_content(&self) -> Option<&str> {
-            self.structured.as_deref()
-        }
-        fn text_items(&self) -> impl Iterator<Item = &str> {
-            self.texts.iter().map(String::as_str)
-        }
-    }
+    /// The tests' name for the engine's owned result.
+    pub(crate) type FakeResult = crate::tool_result::OwnedToolResult;
 
     fn classify(result: &FakeResult, check_text: bool) -> Classification {
         classify_flat(
@@ -355,7 +313,7 @@ pub(crate) mod tests {
     #[test]
     fn classify_text_json_ignored_when_structured_present() {
         let mut result = FakeResult::text(r#"{"status_code": 503}"#);
-        result.structured = Some(r#"{"ok": 1}"#.into());
+        result.structured_content = Some(r#"{"ok": 1}"#.into());
         assert_eq!(classify(&result, true), Classification::Success);
     }
 

@@ -159,8 +159,8 @@ mod tests {
     #[test]
     fn error_text_joins_texts_and_structured_fields() {
         let mut result = FakeResult::text("upstream said no");
-        result.structured = Some(r#"{"error": "E1", "message": "M1"}"#.into());
-        let probe = ErrorProbe::parse(result.structured.as_deref().unwrap());
+        result.structured_content = Some(r#"{"error": "E1", "message": "M1"}"#.into());
+        let probe = ErrorProbe::parse(result.structured_content.as_deref().unwrap());
         assert_eq!(
             error_text(&result, probe.as_ref()),
             "upstream said no\nE1\nM1"

@@ -56,4 +56,4 @@ pub use rfc3339::format_utc_ms;
 pub use state::{DEFAULT_MAX_TRACKED_REQUESTS, DEFAULT_REQUEST_TTL_MS, RequestState, RequestStore};
 pub use status::{MAX_STATUS, MIN_STATUS, StatusSet};
 pub use suggest::closest_key;
-pub use tool_result::{ErrorProbe, StatusValue, ToolResultView};
+pub use tool_result::{ErrorProbe, OwnedToolResult, StatusValue, ToolResultView};

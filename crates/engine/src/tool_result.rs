@@ -21,6 +21,63 @@ pub trait ToolResultView {
     fn text_items(&self) -> impl Iterator<Item = &str>;
 }
 
+/// An owned tool result: for hosts that link the engine directly, and for tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnedToolResult {
+    /// `isError`, when it is a real boolean.
+    pub is_error: Option<bool>,
+    /// `structuredContent` as JSON text, when present and not null.
+    pub structured_content: Option<String>,
+    /// The text of each text content item.
+    pub texts: Vec<String>,
+}
+
+impl OwnedToolResult {
+    /// A result with `isError: true` and nothing else.
+    pub fn error() -> Self {
+        Self {
+            is_error: Some(true),
+            ..Self::default()
+        }
+    }
+
+    /// A result whose `structuredContent` is the JSON text `json`.
+    pub fn structured(json: &str) -> Self {
+        Self {
+            structured_content: Some(json.to_owned()),
+            ..Self::default()
+        }
+    }
+
+    /// A result with one text item.
+    pub fn text(text: &str) -> Self {
+        Self {
+            texts: vec![text.to_owned()],
+            ..Self::default()
+        }
+    }
+
+    /// The same result with `isError: true`.
+    pub fn with_error(mut self) -> Self {
+        self.is_error = Some(true);
+        self
+    }
+}
+
+impl ToolResultView for OwnedToolResult {
+    fn is_error(&self) -> Option<bool> {
+        self.is_error
+    }
+
+    fn structured_content(&self) -> Option<&str> {
+        self.structured_content.as_deref()
+    }
+
+    fn text_items(&self) -> impl Iterator<Item = &str> {
+        self.texts.iter().map(String::as_str)
+    }
+}
+
 /// A `status_code` value as found in a payload.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StatusValue {

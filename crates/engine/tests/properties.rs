@@ -7,30 +7,10 @@
 use proptest::prelude::*;
 use retry_engine::backoff::{Backoff, Exponential, Fixed, Linear};
 use retry_engine::{
-    ConfigErrors, FixedClock, Jitter, Plugin, PluginConfig, Rng, Schema, SplitMix64, ToolCall,
-    ToolResultView,
+    ConfigErrors, FixedClock, Jitter, OwnedToolResult, Plugin, PluginConfig, Rng, Schema,
+    SplitMix64, ToolCall,
 };
 use serde_json::{Map, Value, json};
-
-/// A tool result as a gateway might hand it over, malformed parts included.
-#[derive(Debug, Clone)]
-struct AnyResult {
-    is_error: Option<bool>,
-    structured: Option<String>,
-    texts: Vec<String>,
-}
-
-impl ToolResultView for AnyResult {
-    fn is_error(&self) -> Option<bool> {
-        self.is_error
-    }
-    fn structured_content(&self) -> Option<&str> {
-        self.structured.as_deref()
-    }
-    fn text_items(&self) -> impl Iterator<Item = &str> {
-        self.texts.iter().map(String::as_str)
-    }
-}
 
 const KEYS: &[&str] = &[
     "max_retries",
@@ -120,7 +100,8 @@ fn any_json() -> impl Strategy<Value = Value> {
     })
 }
 
-fn any_result() -> impl Strategy<Value = AnyResult> {
+/// A tool result as a gateway might hand it over, malformed parts included.
+fn any_result() -> impl Strategy<Value = OwnedToolResult> {
     (
         prop::option::of(any::<bool>()),
         prop::option::of(prop_oneof![
@@ -136,9 +117,9 @@ fn any_result() -> impl Strategy<Value = AnyResult> {
             0..3,
         ),
     )
-        .prop_map(|(is_error, structured, texts)| AnyResult {
+        .prop_map(|(is_error, structured_content, texts)| OwnedToolResult {
             is_error,
-            structured,
+            structured_content,
             texts,
         })
 }
