@@ -317,24 +317,29 @@ fn bench_prints_rows_with_the_floor() {
     let output = harness(&["bench", "--iterations", "200", "--runs", "1"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
-    for needle in [
+    let needles = [
         "floor ns",
         "native ns",
         "success",
         "retryable failure",
         "non-retryable",
         "resource_post_fetch",
-    ] {
+        "1 MiB of text",
+        "cold start",
+        "throughput",
+    ];
+    for needle in needles {
         assert!(text.contains(needle), "missing {needle}: {text}");
     }
     let json = harness(&["bench", "--json", "--iterations", "200", "--runs", "1"]);
-    let rows: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let rows = report["rows"].as_array().unwrap();
     assert!(
-        rows.as_array()
-            .unwrap()
-            .iter()
+        rows.iter()
             .all(|row| row["floor_ns"].as_f64().unwrap() > 0.0)
     );
+    assert!(report["cold_start"]["component_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(report["throughput"].as_array().unwrap().len(), 2);
 }
 
 #[test]

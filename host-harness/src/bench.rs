@@ -57,9 +57,12 @@ enum Hook {
 }
 
 struct Case {
-    path: &'static str,
+    path: String,
     config: Value,
     hook: Hook,
+    context: PluginContext,
+    /// Bytes of text content: large payloads get proportionally fewer calls per run.
+    payload_bytes: usize,
 }
 
 /// The specification's example config (from `examples/`), with its breaker switched off so a
@@ -79,58 +82,68 @@ fn cases() -> Vec<Case> {
     let mut always_open = nested.clone();
     always_open["circuit_breaker"] =
         json!({"enabled": true, "failure_threshold": 1, "recovery_timeout_ms": u64::MAX});
-    let nested_case = |path, config: &Value, result: Value| Case {
-        path,
+    let untraced = payload::context("req-1", None, None);
+    let case = |path: &str, config: &Value, result: Value| Case {
+        path: path.to_owned(),
         config: config.clone(),
         hook: Hook::Tool(payload::tool_payload("api_caller", &result)),
+        context: untraced.clone(),
+        payload_bytes: 0,
     };
-    let tool = |path, result: Value| Case {
-        path,
-        config: flat.clone(),
-        hook: Hook::Tool(payload::tool_payload("web_scraper", &result)),
-    };
-    vec![
-        tool(
-            "tool_post_invoke success",
-            json!({"content": [{"type": "text", "text": "ok"}]}),
-        ),
-        tool(
+    let ok = json!({"content": [{"type": "text", "text": "ok"}]});
+    let unavailable = json!({"isError": true, "structuredContent": {"status_code": 503},
+                             "content": [{"type": "text", "text": "unavailable"}]});
+    let not_found = json!({"isError": true, "structuredContent": {"status_code": 404},
+                           "content": [{"type": "text", "text": "not found"}]});
+    let rate_limited = json!({"isError": true, "structuredContent": {"status_code": 429},
+                              "content": [{"type": "text", "text": "rate limited"}]});
+    let reset = json!({"isError": true,
+                       "content": [{"type": "text", "text": "read: connection was reset by peer"}]});
+    let mut cases = vec![
+        case("tool_post_invoke success", &flat, ok.clone()),
+        case(
             "tool_post_invoke retryable failure (503)",
-            json!({"isError": true, "structuredContent": {"status_code": 503},
-                   "content": [{"type": "text", "text": "unavailable"}]}),
+            &flat,
+            unavailable.clone(),
         ),
-        tool(
+        case(
             "tool_post_invoke non-retryable failure (404)",
-            json!({"isError": true, "structuredContent": {"status_code": 404},
-                   "content": [{"type": "text", "text": "not found"}]}),
+            &flat,
+            not_found,
         ),
-        nested_case(
-            "nested: success (full annotations)",
-            &nested,
-            json!({"content": [{"type": "text", "text": "ok"}]}),
-        ),
-        nested_case(
-            "nested: status policy (429)",
-            &nested,
-            json!({"isError": true, "structuredContent": {"status_code": 429},
-                   "content": [{"type": "text", "text": "rate limited"}]}),
-        ),
-        nested_case(
-            "nested: pattern match (connection reset)",
-            &nested,
-            json!({"isError": true, "content": [{"type": "text", "text": "read: connection was reset by peer"}]}),
-        ),
-        nested_case(
+        Case {
+            context: payload::context("req-1", Some("trace-1"), Some("server-1")),
+            ..case("flat: traced retryable failure", &flat, unavailable)
+        },
+        case("nested: success (full annotations)", &nested, ok),
+        case("nested: status policy (429)", &nested, rate_limited),
+        case("nested: pattern match (connection reset)", &nested, reset),
+        case(
             "nested: circuit open",
             &always_open,
             json!({"isError": true, "structuredContent": {"status_code": 503}}),
         ),
-        Case {
-            path: "resource_post_fetch",
-            config: flat.clone(),
-            hook: Hook::Resource(payload::resource_payload("file:///data.txt", None)),
-        },
-    ]
+    ];
+    for (label, bytes) in [("1 KiB", 1 << 10), ("64 KiB", 64 << 10), ("1 MiB", 1 << 20)] {
+        let result =
+            json!({"isError": true, "content": [{"type": "text", "text": "x".repeat(bytes)}]});
+        cases.push(Case {
+            payload_bytes: bytes,
+            ..case(
+                &format!("nested: failure with {label} of text"),
+                &nested,
+                result,
+            )
+        });
+    }
+    cases.push(Case {
+        path: "resource_post_fetch".to_owned(),
+        config: flat,
+        hook: Hook::Resource(payload::resource_payload("file:///data.txt", None)),
+        context: untraced,
+        payload_bytes: 0,
+    });
+    cases
 }
 
 fn call_once(backend: &mut dyn PluginBackend, hook: &Hook, context: &PluginContext) -> Result<()> {
@@ -196,9 +209,16 @@ pub fn run(
     floor: &PluginRuntime,
     options: BenchOptions,
 ) -> Result<Vec<BenchRow>> {
-    let context = payload::context("req-1", None, None);
     let mut rows = Vec::new();
     for case in cases() {
+        // About the same bytes per run for every payload size: a 1 MiB row makes ~20 calls.
+        let kibibytes = u32::try_from(case.payload_bytes / 1024)
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let options = BenchOptions {
+            iterations: (options.iterations / kibibytes).max(5),
+            ..options
+        };
         let config = case.config.to_string();
         let env = GuestEnv::new(crate::guest_env::DEFAULT_START_WALL_MS, 1);
         let mut wasm = plugin.instantiate(&env)?;
@@ -211,12 +231,12 @@ pub fn run(
         let medians = time_interleaved(
             &mut [&mut wasm, &mut empty, &mut native],
             &case.hook,
-            &context,
+            &case.context,
             options,
         )?;
         let (plugin_ns, floor_ns, native_ns) = (medians[0], medians[1], medians[2]);
         rows.push(BenchRow {
-            path: case.path.to_owned(),
+            path: case.path,
             plugin_ns,
             floor_ns,
             native_ns,
@@ -225,6 +245,171 @@ pub fn run(
         });
     }
     Ok(rows)
+}
+
+/// What it costs to go from a `.wasm` file to a first answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColdStart {
+    /// Creating a wasmtime engine (once per host process), ms.
+    pub engine_ms: f64,
+    /// Compiling the `.wasm` and linking it, ms.
+    pub compile_ms: f64,
+    /// Loading the precompiled artifact into an existing engine and linking it, ms.
+    pub load_precompiled_ms: f64,
+    /// A new store and instance from the pre-instantiated component, µs.
+    pub instantiate_us: f64,
+    /// The first `tool-post-invoke` of a new instance, µs.
+    pub first_call_us: f64,
+    /// Precompiled load + instantiate + first call, ms.
+    pub precompiled_to_first_answer_ms: f64,
+    /// The component's size on disk, bytes.
+    pub component_bytes: usize,
+    /// The precompiled artifact's size, bytes.
+    pub precompiled_bytes: usize,
+}
+
+/// Measures [`ColdStart`] for the component in `wasm` (median of `runs`).
+///
+/// # Errors
+/// A component that does not compile, load or instantiate, or a trap.
+pub fn cold_start(wasm: &[u8], runs: u32) -> Result<ColdStart> {
+    let call = payload::tool_payload("t", &json!({"content": [{"type": "text", "text": "ok"}]}));
+    let context = payload::context("req-1", None, None);
+    let env = GuestEnv::new(crate::guest_env::DEFAULT_START_WALL_MS, 1);
+    let mut samples: [Vec<f64>; 6] = Default::default();
+    let mut precompiled_bytes = 0;
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        let engine = PluginRuntime::new_engine()?;
+        samples[5].push(start.elapsed().as_secs_f64() * 1e3);
+        let start = Instant::now();
+        let compiled = PluginRuntime::from_bytes(wasm)?;
+        samples[0].push(start.elapsed().as_secs_f64() * 1e3);
+        let artifact = compiled.precompile()?;
+        precompiled_bytes = artifact.len();
+
+        let start = Instant::now();
+        let loaded = PluginRuntime::from_precompiled(engine, &artifact)?;
+        let loaded_at = start.elapsed();
+        let mut instance = loaded.instantiate(&env)?;
+        let instantiated_at = start.elapsed();
+        black_box(instance.tool_post_invoke(&call, &context)?);
+        let answered_at = start.elapsed();
+        samples[1].push(loaded_at.as_secs_f64() * 1e3);
+        samples[2].push((instantiated_at - loaded_at).as_secs_f64() * 1e6);
+        samples[3].push((answered_at - instantiated_at).as_secs_f64() * 1e6);
+        samples[4].push(answered_at.as_secs_f64() * 1e3);
+    }
+    let [compile, load, instantiate, first, total, engine] = samples.map(median);
+    Ok(ColdStart {
+        engine_ms: engine,
+        compile_ms: compile,
+        load_precompiled_ms: load,
+        instantiate_us: instantiate,
+        first_call_us: first,
+        precompiled_to_first_answer_ms: total,
+        component_bytes: wasm.len(),
+        precompiled_bytes,
+    })
+}
+
+/// Decisions per second with some number of threads.
+#[derive(Debug, Clone, Serialize)]
+pub struct Throughput {
+    /// Threads, each with its own instance.
+    pub threads: usize,
+    /// Decisions per second, all threads together.
+    pub decisions_per_sec: f64,
+    /// Against one thread.
+    pub speedup: f64,
+}
+
+/// Measures decisions per second with 1 thread and with one thread per core, each thread
+/// driving its own instance through a mix of successes and retryable failures.
+///
+/// # Errors
+/// A component that cannot be instantiated or configured, or a trap.
+pub fn throughput(plugin: &PluginRuntime, calls_per_thread: u32) -> Result<Vec<Throughput>> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut results: Vec<Throughput> = Vec::new();
+    for threads in [1, cores.max(2)] {
+        let start = Instant::now();
+        std::thread::scope(|scope| -> Result<()> {
+            let workers: Vec<_> = (0..threads)
+                .map(|thread| scope.spawn(move || drive(plugin, thread, calls_per_thread)))
+                .collect();
+            for worker in workers {
+                worker
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a benchmark thread panicked"))??;
+            }
+            Ok(())
+        })?;
+        let decisions_per_sec =
+            f64::from(calls_per_thread) * threads as f64 / start.elapsed().as_secs_f64();
+        let speedup = results
+            .first()
+            .map_or(1.0, |one| decisions_per_sec / one.decisions_per_sec);
+        results.push(Throughput {
+            threads,
+            decisions_per_sec,
+            speedup,
+        });
+    }
+    Ok(results)
+}
+
+fn drive(plugin: &PluginRuntime, thread: usize, calls: u32) -> Result<()> {
+    let mut instance = plugin.instantiate(&GuestEnv::new(0, thread as u64))?;
+    instance
+        .configure(r#"{"max_retries": 3}"#)?
+        .map_err(|e| anyhow::anyhow!(e.text()))?;
+    let success = payload::tool_payload("t", &json!({"content": [{"type": "text", "text": "ok"}]}));
+    let failure = payload::tool_payload(
+        "t",
+        &json!({"isError": true, "structuredContent": {"status_code": 503}}),
+    );
+    let context = payload::context("req-1", None, None);
+    for call in 0..calls {
+        let payload = if call % 4 == 3 { &failure } else { &success };
+        black_box(instance.tool_post_invoke(payload, &context)?);
+    }
+    Ok(())
+}
+
+/// Everything `bench` measures.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// Per-call latency rows.
+    pub rows: Vec<BenchRow>,
+    /// Cold start and sizes.
+    pub cold_start: ColdStart,
+    /// Multi-core throughput.
+    pub throughput: Vec<Throughput>,
+}
+
+/// The cold start and throughput parts as text.
+pub fn render_extras(report: &BenchReport) -> String {
+    let cold = &report.cold_start;
+    let mut out = format!(
+        "\ncold start: engine {:.2} ms (once per process); compile {:.1} ms; from a precompiled artifact: load {:.2} ms, instantiate {:.0} us, first call {:.0} us, total {:.2} ms\n\
+         size: component {} bytes, precompiled artifact {} bytes\n",
+        cold.engine_ms,
+        cold.compile_ms,
+        cold.load_precompiled_ms,
+        cold.instantiate_us,
+        cold.first_call_us,
+        cold.precompiled_to_first_answer_ms,
+        cold.component_bytes,
+        cold.precompiled_bytes,
+    );
+    for row in &report.throughput {
+        out.push_str(&format!(
+            "throughput: {} thread(s) {:.0} decisions/s ({:.2}x one thread)\n",
+            row.threads, row.decisions_per_sec, row.speedup
+        ));
+    }
+    out
 }
 
 /// The rows as a text table.

@@ -123,13 +123,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             iterations,
             runs,
         } => {
-            let plugin = load_plugin(cli.component.as_ref())?;
+            let plugin_path = cli
+                .component
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(PLUGIN_WASM));
+            let plugin = PluginRuntime::load(&plugin_path)?;
             let floor = PluginRuntime::load(FLOOR_WASM)?;
-            let rows = bench::run(&plugin, &floor, BenchOptions { iterations, runs })?;
+            let options = BenchOptions { iterations, runs };
+            let wasm = std::fs::read(&plugin_path)
+                .with_context(|| format!("cannot read {}", plugin_path.display()))?;
+            let report = bench::BenchReport {
+                rows: bench::run(&plugin, &floor, options)?,
+                cold_start: bench::cold_start(&wasm, runs)?,
+                throughput: bench::throughput(&plugin, iterations.saturating_mul(10))?,
+            };
             if json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                print!("{}", bench::render(&rows));
+                print!("{}", bench::render(&report.rows));
+                print!("{}", bench::render_extras(&report));
             }
             Ok(ExitCode::SUCCESS)
         }

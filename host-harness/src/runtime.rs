@@ -50,14 +50,56 @@ impl PluginRuntime {
             .with_context(|| format!("cannot load component {}", path.display()))
     }
 
+    /// The engine every runtime uses: wasmtime's defaults, synchronous calls, the component
+    /// model's async support off.
+    pub fn new_engine() -> Result<Engine> {
+        Engine::new(&Config::new())
+            .anyhow()
+            .context("cannot create the wasmtime engine")
+    }
+
     /// Compiles a component from its bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let engine = Engine::new(&Config::new())
-            .anyhow()
-            .context("cannot create the wasmtime engine")?;
+        let engine = Self::new_engine()?;
         let component = Component::new(&engine, bytes)
             .anyhow()
             .context("not a valid component")?;
+        Self::link(engine, component)
+    }
+
+    /// Loads a component precompiled by [`PluginRuntime::precompile`] into `engine`, skipping
+    /// compilation.
+    ///
+    /// The artifact must come from `precompile` with the same wasmtime version and settings
+    /// (wasmtime checks both and refuses a mismatch); it is native code, so only artifacts
+    /// this host produced itself may be loaded.
+    pub fn from_precompiled(engine: Engine, artifact: &[u8]) -> Result<Self> {
+        #[expect(
+            unsafe_code,
+            reason = "wasmtime cannot verify native code; callers pass only artifacts they produced with precompile()"
+        )]
+        // SAFETY: the bytes are an artifact serialized by `precompile` in this harness, and
+        // wasmtime rejects artifacts from another version or configuration.
+        let component = unsafe { Component::deserialize(&engine, artifact) }
+            .anyhow()
+            .context("not a precompiled component for this engine")?;
+        Self::link(engine, component)
+    }
+
+    /// The compiled component as an artifact for [`PluginRuntime::from_precompiled`].
+    pub fn precompile(&self) -> Result<Vec<u8>> {
+        self.component
+            .serialize()
+            .anyhow()
+            .context("cannot serialize the compiled component")
+    }
+
+    /// The engine this runtime compiled into.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn link(engine: Engine, component: Component) -> Result<Self> {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .anyhow()

@@ -1,6 +1,6 @@
 //! Drives one engine path in a loop, for profilers (`valgrind --tool=callgrind`, `perf`):
 //! `cargo run --release -p retry-engine --example hot_paths -- PATH [CALLS]`, where PATH is one
-//! of `flat-success`, `flat-retry`, `nested-success`, `nested-status`, `nested-pattern`.
+//! of `flat-success`, `flat-retry`, `nested-success`, `nested-status`, `nested-pattern`, `nested-4k-text`.
 
 use retry_engine::{FixedClock, OwnedToolResult, Plugin, SplitMix64, ToolCall};
 
@@ -37,6 +37,10 @@ fn main() {
         "nested-pattern" => (
             NESTED,
             OwnedToolResult::text("read: connection was reset by peer").with_error(),
+        ),
+        "nested-4k-text" => (
+            NESTED,
+            OwnedToolResult::text(&"x".repeat(4096)).with_error(),
         ),
         other => panic!("unknown path {other}"),
     };

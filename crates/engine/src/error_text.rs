@@ -91,9 +91,13 @@ impl BuiltinClass {
         let index = PhraseIndex::get();
         let bytes = lowercase_text.as_bytes();
         let mut connection = false;
-        for start in 0..bytes.len() {
+        for (start, &byte) in bytes.iter().enumerate() {
+            let candidates = &index.by_first_byte[usize::from(byte)];
+            if candidates.is_empty() {
+                continue;
+            }
             let rest = &bytes[start..];
-            for &(phrase, class) in &index.by_first_byte[usize::from(rest[0])] {
+            for &(phrase, class) in candidates {
                 // Phrases are at least two bytes long; the second byte rules out most of them
                 // before a full comparison.
                 if rest.get(1) == phrase.get(1) && rest.starts_with(phrase) {

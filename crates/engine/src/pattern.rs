@@ -88,7 +88,11 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     let Some(&first) = needle.first() else {
         return Some(0);
     };
-    (0..haystack.len()).find(|&at| haystack[at] == first && haystack[at..].starts_with(needle))
+    haystack
+        .iter()
+        .enumerate()
+        .find(|&(at, &byte)| byte == first && haystack[at..].starts_with(needle))
+        .map(|(at, _)| at)
 }
 
 #[cfg(test)]
