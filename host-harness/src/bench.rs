@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::backend::{NativePlugin, PluginBackend};
 use crate::bindings::{PluginContext, ResourcePostFetchPayload, ToolPostInvokePayload};
 use crate::guest_env::GuestEnv;
+use crate::limits::{ExecutionBound, RuntimeOptions};
 use crate::payload;
 use crate::runtime::PluginRuntime;
 
@@ -280,7 +281,7 @@ pub fn cold_start(wasm: &[u8], runs: u32) -> Result<ColdStart> {
     let mut precompiled_bytes = 0;
     for _ in 0..runs.max(1) {
         let start = Instant::now();
-        let engine = PluginRuntime::new_engine()?;
+        let engine = PluginRuntime::new_engine(RuntimeOptions::default())?;
         samples[5].push(start.elapsed().as_secs_f64() * 1e3);
         let start = Instant::now();
         let compiled = PluginRuntime::from_bytes(wasm)?;
@@ -289,7 +290,7 @@ pub fn cold_start(wasm: &[u8], runs: u32) -> Result<ColdStart> {
         precompiled_bytes = artifact.len();
 
         let start = Instant::now();
-        let loaded = PluginRuntime::from_precompiled(engine, &artifact)?;
+        let loaded = PluginRuntime::from_precompiled(engine, &artifact, RuntimeOptions::default())?;
         let loaded_at = start.elapsed();
         let mut instance = loaded.instantiate(&env)?;
         let instantiated_at = start.elapsed();
@@ -377,6 +378,76 @@ fn drive(plugin: &PluginRuntime, thread: usize, calls: u32) -> Result<()> {
     Ok(())
 }
 
+/// The per-call cost of one execution bound.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoundCost {
+    /// The bound.
+    pub bound: ExecutionBound,
+    /// `tool_post_invoke` success, ns per call.
+    pub success_ns: f64,
+    /// `tool_post_invoke` retryable failure, ns per call.
+    pub failure_ns: f64,
+}
+
+/// Measures the success and retryable-failure calls with the component compiled for each
+/// execution bound, the three interleaved run by run.
+///
+/// # Errors
+/// A component that cannot be compiled, instantiated or configured, or a trap.
+pub fn bound_costs(wasm: &[u8], options: BenchOptions) -> Result<Vec<BoundCost>> {
+    let bounds = [
+        ExecutionBound::None,
+        ExecutionBound::Epoch,
+        ExecutionBound::Fuel,
+    ];
+    let runtimes = bounds
+        .iter()
+        .map(|&bound| {
+            PluginRuntime::from_bytes_with(
+                wasm,
+                RuntimeOptions::default().with_execution_bound(bound),
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let env = GuestEnv::new(crate::guest_env::DEFAULT_START_WALL_MS, 1);
+    let mut instances = runtimes
+        .iter()
+        .map(|runtime| {
+            let mut instance = runtime.instantiate(&env)?;
+            instance
+                .configure(r#"{"max_retries": 10}"#)?
+                .map_err(|e| anyhow::anyhow!(e.text()))?;
+            Ok(instance)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let context = payload::context("req-1", None, None);
+    let success = Hook::Tool(payload::tool_payload(
+        "t",
+        &json!({"content": [{"type": "text", "text": "ok"}]}),
+    ));
+    let failure = Hook::Tool(payload::tool_payload(
+        "t",
+        &json!({"isError": true, "structuredContent": {"status_code": 503}}),
+    ));
+    let mut medians = Vec::new();
+    for hook in [&success, &failure] {
+        let mut backends: Vec<&mut dyn PluginBackend> = instances
+            .iter_mut()
+            .map(|i| i as &mut dyn PluginBackend)
+            .collect();
+        medians.push(time_interleaved(&mut backends, hook, &context, options)?);
+    }
+    Ok(bounds
+        .iter()
+        .enumerate()
+        .map(|(index, &bound)| BoundCost {
+            bound,
+            success_ns: medians[0][index],
+            failure_ns: medians[1][index],
+        })
+        .collect())
+}
+
 /// Everything `bench` measures.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
@@ -386,6 +457,8 @@ pub struct BenchReport {
     pub cold_start: ColdStart,
     /// Multi-core throughput.
     pub throughput: Vec<Throughput>,
+    /// What each execution bound costs per call.
+    pub execution_bounds: Vec<BoundCost>,
 }
 
 /// The cold start and throughput parts as text.
@@ -403,6 +476,18 @@ pub fn render_extras(report: &BenchReport) -> String {
         cold.component_bytes,
         cold.precompiled_bytes,
     );
+    let unbounded = report.execution_bounds.first();
+    for cost in &report.execution_bounds {
+        let relative = |ns: f64, base: Option<f64>| base.map_or(1.0, |base| ns / base);
+        out.push_str(&format!(
+            "execution bound {:?}: success {:.0} ns ({:.2}x), retryable failure {:.0} ns ({:.2}x)\n",
+            cost.bound,
+            cost.success_ns,
+            relative(cost.success_ns, unbounded.map(|u| u.success_ns)),
+            cost.failure_ns,
+            relative(cost.failure_ns, unbounded.map(|u| u.failure_ns)),
+        ));
+    }
     for row in &report.throughput {
         out.push_str(&format!(
             "throughput: {} thread(s) {:.0} decisions/s ({:.2}x one thread)\n",

@@ -10,10 +10,12 @@ pub mod config_report;
 pub mod conformance;
 pub mod demo;
 pub mod guest_env;
+pub mod limits;
 pub mod matcher;
 pub mod payload;
 pub mod runtime;
 pub mod scenario;
+pub mod supervisor;
 pub mod yaml;
 
 pub use guest_env::{GuestEnv, VirtualClock};

@@ -136,6 +136,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 rows: bench::run(&plugin, &floor, options)?,
                 cold_start: bench::cold_start(&wasm, runs)?,
                 throughput: bench::throughput(&plugin, iterations.saturating_mul(10))?,
+                execution_bounds: bench::bound_costs(&wasm, options)?,
             };
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

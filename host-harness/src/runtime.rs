@@ -13,6 +13,7 @@ use crate::bindings::{
     RetryWithBackoff, RetryWithBackoffPre, ToolPostInvokePayload, ToolPostInvokeResult,
 };
 use crate::guest_env::{GuestEnv, HostState, VirtualClock};
+use crate::limits::{EPOCH_DEADLINE_TICKS, EpochTicker, ExecutionBound, RuntimeOptions};
 
 /// Turns wasmtime's error type into `anyhow`'s, keeping the chain.
 trait IntoAnyhow<T> {
@@ -35,6 +36,8 @@ pub struct PluginRuntime {
     engine: Engine,
     component: Component,
     pre: RetryWithBackoffPre<HostState>,
+    options: RuntimeOptions,
+    _ticker: Option<EpochTicker>,
 }
 
 impl PluginRuntime {
@@ -43,28 +46,41 @@ impl PluginRuntime {
     /// The engine uses wasmtime's defaults with synchronous calls and the component model's
     /// async support off.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        Self::load_with(path, RuntimeOptions::default())
+    }
+
+    /// Compiles the component at `path` with `options`.
+    pub fn load_with(path: impl AsRef<Path>, options: RuntimeOptions) -> Result<Self> {
         let path = path.as_ref();
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read component {}", path.display()))?;
-        Self::from_bytes(&bytes)
+        Self::from_bytes_with(&bytes, options)
             .with_context(|| format!("cannot load component {}", path.display()))
     }
 
-    /// The engine every runtime uses: wasmtime's defaults, synchronous calls, the component
-    /// model's async support off.
-    pub fn new_engine() -> Result<Engine> {
-        Engine::new(&Config::new())
+    /// An engine for `options`: wasmtime's defaults, synchronous calls, the component model's
+    /// async support off, and fuel or epoch checks compiled in as the execution bound asks.
+    pub fn new_engine(options: RuntimeOptions) -> Result<Engine> {
+        let mut config = Config::new();
+        config.consume_fuel(options.execution_bound == ExecutionBound::Fuel);
+        config.epoch_interruption(options.execution_bound == ExecutionBound::Epoch);
+        Engine::new(&config)
             .anyhow()
             .context("cannot create the wasmtime engine")
     }
 
-    /// Compiles a component from its bytes.
+    /// Compiles a component from its bytes, with the default options.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let engine = Self::new_engine()?;
+        Self::from_bytes_with(bytes, RuntimeOptions::default())
+    }
+
+    /// Compiles a component from its bytes.
+    pub fn from_bytes_with(bytes: &[u8], options: RuntimeOptions) -> Result<Self> {
+        let engine = Self::new_engine(options)?;
         let component = Component::new(&engine, bytes)
             .anyhow()
             .context("not a valid component")?;
-        Self::link(engine, component)
+        Self::link(engine, component, options)
     }
 
     /// Loads a component precompiled by [`PluginRuntime::precompile`] into `engine`, skipping
@@ -73,7 +89,11 @@ impl PluginRuntime {
     /// The artifact must come from `precompile` with the same wasmtime version and settings
     /// (wasmtime checks both and refuses a mismatch); it is native code, so only artifacts
     /// this host produced itself may be loaded.
-    pub fn from_precompiled(engine: Engine, artifact: &[u8]) -> Result<Self> {
+    pub fn from_precompiled(
+        engine: Engine,
+        artifact: &[u8],
+        options: RuntimeOptions,
+    ) -> Result<Self> {
         #[expect(
             unsafe_code,
             reason = "wasmtime cannot verify native code; callers pass only artifacts they produced with precompile()"
@@ -83,7 +103,7 @@ impl PluginRuntime {
         let component = unsafe { Component::deserialize(&engine, artifact) }
             .anyhow()
             .context("not a precompiled component for this engine")?;
-        Self::link(engine, component)
+        Self::link(engine, component, options)
     }
 
     /// The compiled component as an artifact for [`PluginRuntime::from_precompiled`].
@@ -99,7 +119,7 @@ impl PluginRuntime {
         &self.engine
     }
 
-    fn link(engine: Engine, component: Component) -> Result<Self> {
+    fn link(engine: Engine, component: Component, options: RuntimeOptions) -> Result<Self> {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .anyhow()
@@ -111,10 +131,14 @@ impl PluginRuntime {
         let pre = RetryWithBackoffPre::new(instance_pre)
             .anyhow()
             .context("the component does not export the retry-with-backoff world")?;
+        let ticker = (options.execution_bound == ExecutionBound::Epoch)
+            .then(|| EpochTicker::start(engine.clone()));
         Ok(Self {
             engine,
             component,
             pre,
+            options,
+            _ticker: ticker,
         })
     }
 
@@ -141,6 +165,8 @@ impl PluginRuntime {
     pub fn instantiate(&self, env: &GuestEnv) -> Result<PluginInstance> {
         let mut store = Store::new(&self.engine, HostState::new(env));
         store.limiter(HostState::limiter);
+        let mut budget = CallBudget(self.options);
+        budget.renew(&mut store)?;
         let bindings = self
             .pre
             .instantiate(&mut store)
@@ -150,6 +176,7 @@ impl PluginRuntime {
             store,
             bindings,
             clock: env.clock.clone(),
+            budget,
         })
     }
 }
@@ -159,6 +186,25 @@ pub struct PluginInstance {
     store: Store<HostState>,
     bindings: RetryWithBackoff,
     clock: VirtualClock,
+    budget: CallBudget,
+}
+
+/// Renews a store's execution bound before each call.
+#[derive(Debug, Clone, Copy)]
+struct CallBudget(RuntimeOptions);
+
+impl CallBudget {
+    fn renew(&mut self, store: &mut Store<HostState>) -> Result<()> {
+        match self.0.execution_bound {
+            ExecutionBound::None => {}
+            ExecutionBound::Epoch => store.set_epoch_deadline(EPOCH_DEADLINE_TICKS),
+            ExecutionBound::Fuel => store
+                .set_fuel(self.0.fuel_per_call)
+                .anyhow()
+                .context("cannot set fuel")?,
+        }
+        Ok(())
+    }
 }
 
 impl PluginInstance {
@@ -175,6 +221,7 @@ impl PluginInstance {
     /// Calls `configure`: `Ok(Err(..))` is the plugin refusing the config, `Err` a host or
     /// guest failure (a trap).
     pub fn configure(&mut self, config_json: &str) -> Result<Result<(), ConfigError>> {
+        self.budget.renew(&mut self.store)?;
         self.bindings
             .mcp_plugins_retry_with_backoff_plugin()
             .call_configure(&mut self.store, config_json)
@@ -188,6 +235,7 @@ impl PluginInstance {
         payload: &ToolPostInvokePayload,
         context: &PluginContext,
     ) -> Result<ToolPostInvokeResult> {
+        self.budget.renew(&mut self.store)?;
         self.bindings
             .mcp_plugins_retry_with_backoff_plugin()
             .call_tool_post_invoke(&mut self.store, payload, context)
@@ -201,6 +249,7 @@ impl PluginInstance {
         payload: &ResourcePostFetchPayload,
         context: &PluginContext,
     ) -> Result<ResourcePostFetchResult> {
+        self.budget.renew(&mut self.store)?;
         self.bindings
             .mcp_plugins_retry_with_backoff_plugin()
             .call_resource_post_fetch(&mut self.store, payload, context)
