@@ -339,7 +339,7 @@ fn bench_prints_rows_with_the_floor() {
             .all(|row| row["floor_ns"].as_f64().unwrap() > 0.0)
     );
     assert!(report["cold_start"]["component_bytes"].as_u64().unwrap() > 0);
-    assert_eq!(report["throughput"].as_array().unwrap().len(), 2);
+    assert_eq!(report["throughput"].as_array().unwrap().len(), 3);
 }
 
 #[test]

@@ -14,6 +14,7 @@ use crate::bindings::{PluginContext, ResourcePostFetchPayload, ToolPostInvokePay
 use crate::guest_env::GuestEnv;
 use crate::limits::{ExecutionBound, RuntimeOptions};
 use crate::payload;
+use crate::pool::PluginPool;
 use crate::runtime::PluginRuntime;
 
 /// How much to measure.
@@ -317,7 +318,9 @@ pub fn cold_start(wasm: &[u8], runs: u32) -> Result<ColdStart> {
 /// Decisions per second with some number of threads.
 #[derive(Debug, Clone, Serialize)]
 pub struct Throughput {
-    /// Threads, each with its own instance.
+    /// How the threads reach instances: each its own, or a shared pool.
+    pub setup: String,
+    /// Threads.
     pub threads: usize,
     /// Decisions per second, all threads together.
     pub decisions_per_sec: f64,
@@ -352,12 +355,82 @@ pub fn throughput(plugin: &PluginRuntime, calls_per_thread: u32) -> Result<Vec<T
             .first()
             .map_or(1.0, |one| decisions_per_sec / one.decisions_per_sec);
         results.push(Throughput {
+            setup: "an instance per thread".to_owned(),
             threads,
             decisions_per_sec,
             speedup,
         });
     }
+    results.push(pool_throughput(
+        plugin,
+        cores.max(2),
+        calls_per_thread,
+        &results,
+    )?);
     Ok(results)
+}
+
+/// Threads sharing one [`PluginPool`], each calling its own tool; tools are picked so that each
+/// lands on its own instance and no thread waits for another's lock.
+fn pool_throughput(
+    plugin: &PluginRuntime,
+    threads: usize,
+    calls_per_thread: u32,
+    baseline: &[Throughput],
+) -> Result<Throughput> {
+    let pool = PluginPool::new(plugin, threads, &GuestEnv::new(0, 1))?;
+    pool.configure(r#"{"max_retries": 3}"#)?
+        .map_err(|e| anyhow::anyhow!(e.text()))?;
+    let mut tools: Vec<String> = Vec::new();
+    for candidate in (0..10_000).map(|i| format!("tool-{i}")) {
+        if tools.len() == pool.len() {
+            break;
+        }
+        if tools
+            .iter()
+            .all(|t| pool.shard_of(t) != pool.shard_of(&candidate))
+        {
+            tools.push(candidate);
+        }
+    }
+    let start = Instant::now();
+    std::thread::scope(|scope| -> Result<()> {
+        let workers: Vec<_> = tools
+            .iter()
+            .map(|tool| {
+                let pool = &pool;
+                scope.spawn(move || -> Result<()> {
+                    let ok = json!({"content": [{"type": "text", "text": "ok"}]});
+                    let unavailable =
+                        json!({"isError": true, "structuredContent": {"status_code": 503}});
+                    let success = payload::tool_payload(tool, &ok);
+                    let failure = payload::tool_payload(tool, &unavailable);
+                    let context = payload::context("req-1", None, None);
+                    for call in 0..calls_per_thread {
+                        let payload = if call % 4 == 3 { &failure } else { &success };
+                        black_box(pool.tool_post_invoke(payload, &context)?);
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker
+                .join()
+                .map_err(|_| anyhow::anyhow!("a benchmark thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    let decisions_per_sec =
+        f64::from(calls_per_thread) * tools.len() as f64 / start.elapsed().as_secs_f64();
+    Ok(Throughput {
+        setup: format!("a shared pool of {} instances", pool.len()),
+        threads: tools.len(),
+        decisions_per_sec,
+        speedup: baseline
+            .first()
+            .map_or(1.0, |one| decisions_per_sec / one.decisions_per_sec),
+    })
 }
 
 fn drive(plugin: &PluginRuntime, thread: usize, calls: u32) -> Result<()> {
@@ -490,8 +563,8 @@ pub fn render_extras(report: &BenchReport) -> String {
     }
     for row in &report.throughput {
         out.push_str(&format!(
-            "throughput: {} thread(s) {:.0} decisions/s ({:.2}x one thread)\n",
-            row.threads, row.decisions_per_sec, row.speedup
+            "throughput: {} thread(s), {}: {:.0} decisions/s ({:.2}x one thread)\n",
+            row.threads, row.setup, row.decisions_per_sec, row.speedup
         ));
     }
     out

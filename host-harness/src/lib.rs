@@ -2,6 +2,7 @@
 //! hooks, with virtual time and seeded randomness. The `retry-harness` binary builds the
 //! conformance runner, the demo, the config checker and the benchmarks on top.
 
+pub mod artifact_cache;
 pub mod backend;
 pub mod bench;
 pub mod bindings;
@@ -13,6 +14,7 @@ pub mod guest_env;
 pub mod limits;
 pub mod matcher;
 pub mod payload;
+pub mod pool;
 pub mod runtime;
 pub mod scenario;
 pub mod supervisor;

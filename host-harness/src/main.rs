@@ -9,8 +9,9 @@ use host_harness::backend::BackendChoice;
 use host_harness::bench::{self, BenchOptions};
 use host_harness::config_file::{self, ConfigSource};
 use host_harness::guest_env::GuestEnv;
-use host_harness::runtime::{FLOOR_WASM, PLUGIN_WASM};
-use host_harness::{PluginRuntime, config_report, conformance, demo};
+use host_harness::limits::RuntimeOptions;
+use host_harness::runtime::PLUGIN_WASM;
+use host_harness::{PluginRuntime, artifact_cache, config_report, conformance, demo};
 use retry_engine::PluginConfig;
 
 const AFTER_HELP: &str = "\
@@ -89,11 +90,17 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The component to run: `--component`, or the one built with this harness; compiled once per
+/// machine and then loaded from the artifact cache.
 fn load_plugin(component: Option<&PathBuf>) -> Result<PluginRuntime> {
-    match component {
-        Some(path) => PluginRuntime::load(path),
-        None => PluginRuntime::load(PLUGIN_WASM),
-    }
+    let path = component
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from(PLUGIN_WASM));
+    artifact_cache::load_file(
+        &artifact_cache::default_cache_dir(),
+        &path,
+        RuntimeOptions::default(),
+    )
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -127,8 +134,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .component
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(PLUGIN_WASM));
-            let plugin = PluginRuntime::load(&plugin_path)?;
-            let floor = PluginRuntime::load(FLOOR_WASM)?;
+            let plugin = load_plugin(Some(&plugin_path))?;
+            let floor = PluginRuntime::floor()?;
             let options = BenchOptions { iterations, runs };
             let wasm = std::fs::read(&plugin_path)
                 .with_context(|| format!("cannot read {}", plugin_path.display()))?;

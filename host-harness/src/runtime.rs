@@ -151,14 +151,22 @@ impl PluginRuntime {
             .collect()
     }
 
-    /// The plugin component built with this harness.
+    /// The plugin component built with this harness, through the artifact cache.
     pub fn plugin() -> Result<Self> {
-        Self::load(PLUGIN_WASM)
+        crate::artifact_cache::load_file(
+            &crate::artifact_cache::default_cache_dir(),
+            Path::new(PLUGIN_WASM),
+            RuntimeOptions::default(),
+        )
     }
 
-    /// The floor component built with this harness.
+    /// The floor component built with this harness, through the artifact cache.
     pub fn floor() -> Result<Self> {
-        Self::load(FLOOR_WASM)
+        crate::artifact_cache::load_file(
+            &crate::artifact_cache::default_cache_dir(),
+            Path::new(FLOOR_WASM),
+            RuntimeOptions::default(),
+        )
     }
 
     /// A new instance in its own store, seeing the clock and random source of `env`.

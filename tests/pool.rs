@@ -1,0 +1,47 @@
+//! The instance pool under concurrent threads: each tool's state stays exact.
+
+use host_harness::bindings::PluginContext;
+use host_harness::guest_env::GuestEnv;
+use host_harness::pool::PluginPool;
+use host_harness::{PluginRuntime, payload};
+use serde_json::json;
+
+#[test]
+fn concurrent_tools_keep_exact_per_tool_state() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let pool = PluginPool::new(&runtime, 2, &GuestEnv::new(0, 1)).unwrap();
+    pool.configure(r#"{"max_retries": 3, "jitter": false}"#)
+        .unwrap()
+        .unwrap();
+    let tools: Vec<String> = (0..6).map(|i| format!("tool-{i}")).collect();
+    assert!(
+        tools.iter().any(|t| pool.shard_of(t) == 0) && tools.iter().any(|t| pool.shard_of(t) == 1)
+    );
+    std::thread::scope(|scope| {
+        for tool in &tools {
+            let pool = &pool;
+            scope.spawn(move || {
+                let failure = payload::tool_payload(tool, &json!({"isError": true}));
+                let context = PluginContext::for_request("shared-request-id");
+                for _ in 0..200 {
+                    let delays: Vec<u64> = (0..4)
+                        .map(|_| {
+                            pool.tool_post_invoke(&failure, &context)
+                                .unwrap()
+                                .retry_delay_ms
+                        })
+                        .collect();
+                    assert_eq!(delays, [200, 400, 800, 0], "{tool}");
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn pool_configure_reports_a_refusal() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let pool = PluginPool::new(&runtime, 3, &GuestEnv::new(0, 1)).unwrap();
+    assert_eq!(pool.len(), 3);
+    assert!(pool.configure(r#"{"max_retries": 99}"#).unwrap().is_err());
+}
