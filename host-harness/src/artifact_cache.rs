@@ -39,9 +39,12 @@ pub fn artifact_path(dir: &Path, wasm: &[u8], options: RuntimeOptions) -> Result
 /// The component does not compile.
 pub fn load(dir: &Path, wasm: &[u8], options: RuntimeOptions) -> Result<PluginRuntime> {
     let path = artifact_path(dir, wasm, options)?;
-    if let Ok(artifact) = std::fs::read(&path)
-        && let Ok(runtime) =
-            PluginRuntime::from_precompiled(PluginRuntime::new_engine(options)?, &artifact, options)
+    if path.is_file()
+        && let Ok(runtime) = PluginRuntime::from_precompiled_file(
+            PluginRuntime::new_engine(options)?,
+            &path,
+            options,
+        )
     {
         return Ok(runtime);
     }

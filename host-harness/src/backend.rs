@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use anyhow::Result;
-use retry_engine::{ConfigErrors, Plugin, ToolCall, ToolResultView};
+use retry_engine::{ConfigErrors, LazySeeded, Plugin, ToolCall, ToolResultView};
 
 use crate::bindings::{
     CallToolResult, ConfigError, ConfigIssue, ContentBlock, PluginContext,
@@ -70,7 +70,8 @@ impl PluginBackend for PluginInstance {
 pub struct NativePlugin {
     plugin: Plugin,
     clock: VirtualClock,
-    random: SeededRandom,
+    /// Seeded from the guest's source once, as the component does.
+    random: LazySeeded<SeededRandom>,
 }
 
 impl NativePlugin {
@@ -79,7 +80,7 @@ impl NativePlugin {
         Self {
             plugin: Plugin::default(),
             clock: env.clock.clone(),
-            random: SeededRandom::new(env.seed),
+            random: LazySeeded::new(SeededRandom::new(env.seed)),
         }
     }
 }

@@ -106,6 +106,27 @@ impl PluginRuntime {
         Self::link(engine, component, options)
     }
 
+    /// Loads a component precompiled by [`PluginRuntime::precompile`] from a file, mapping it
+    /// into memory rather than copying it; the same rules as
+    /// [`PluginRuntime::from_precompiled`] apply.
+    pub fn from_precompiled_file(
+        engine: Engine,
+        path: &Path,
+        options: RuntimeOptions,
+    ) -> Result<Self> {
+        #[expect(
+            unsafe_code,
+            reason = "wasmtime cannot verify native code; only the artifact cache's own files are passed"
+        )]
+        // SAFETY: the file was written whole (temporary file, then rename) by the artifact
+        // cache from `precompile`, and wasmtime rejects artifacts from another version or
+        // configuration.
+        let component = unsafe { Component::deserialize_file(&engine, path) }
+            .anyhow()
+            .context("not a precompiled component for this engine")?;
+        Self::link(engine, component, options)
+    }
+
     /// The compiled component as an artifact for [`PluginRuntime::from_precompiled`].
     pub fn precompile(&self) -> Result<Vec<u8>> {
         self.component

@@ -14,7 +14,7 @@ use bindings::mcp_plugins::retry_with_backoff::types::{
     ConfigError, PluginContext, ResourcePostFetchPayload, ResourcePostFetchResult,
     ToolPostInvokePayload, ToolPostInvokeResult,
 };
-use retry_engine::{Plugin, ToolCall};
+use retry_engine::{LazySeeded, Plugin, ToolCall};
 use wasi_env::{WasiClock, WasiRng};
 
 /// Bindings generated from `wit/` (the same directory the host harness binds to).
@@ -34,6 +34,8 @@ mod bindings {
 
 thread_local! {
     static PLUGIN: RefCell<Plugin> = RefCell::new(Plugin::default());
+    /// Jitter's random source: seeded from `wasi:random` on first use, then drawn locally.
+    static RNG: RefCell<LazySeeded<WasiRng>> = const { RefCell::new(LazySeeded::new(WasiRng)) };
 }
 
 /// The exported component.
@@ -56,9 +58,10 @@ impl Guest for Component {
             trace_id: context.trace_id.as_deref(),
             result: &payload.result,
         };
-        PLUGIN
-            .with_borrow_mut(|plugin| plugin.tool_post_invoke(&call, &WasiClock, &mut WasiRng))
-            .into()
+        let decision = RNG.with_borrow_mut(|rng| {
+            PLUGIN.with_borrow_mut(|plugin| plugin.tool_post_invoke(&call, &WasiClock, rng))
+        });
+        decision.into()
     }
 
     fn resource_post_fetch(

@@ -69,6 +69,37 @@ impl Rng for SplitMix64 {
     }
 }
 
+/// A generator seeded once from another source and then drawn locally.
+///
+/// In the component the source is `wasi:random`, a call across the boundary for every number;
+/// jitter needs no cryptographic quality, so one such call seeds a [`SplitMix64`] that serves
+/// every later draw. Hosts that link the engine natively wrap their source the same way and get
+/// the very same sequence.
+#[derive(Debug, Clone)]
+pub struct LazySeeded<R> {
+    source: R,
+    local: Option<SplitMix64>,
+}
+
+impl<R: Rng> LazySeeded<R> {
+    /// A generator that will seed itself from `source` on its first draw.
+    pub const fn new(source: R) -> Self {
+        Self {
+            source,
+            local: None,
+        }
+    }
+}
+
+impl<R: Rng> Rng for LazySeeded<R> {
+    fn next_u64(&mut self) -> u64 {
+        let source = &mut self.source;
+        self.local
+            .get_or_insert_with(|| SplitMix64::new(source.next_u64()))
+            .next_u64()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +116,23 @@ mod tests {
         assert_eq!(Constant(0).next_f64(), 0.0);
         let top = Constant(u64::MAX).next_f64();
         assert!(top < 1.0 && top > 0.999_999_999);
+    }
+
+    #[test]
+    fn lazy_seeded_draws_the_source_once() {
+        struct Counting(u64);
+        impl Rng for Counting {
+            fn next_u64(&mut self) -> u64 {
+                self.0 += 1;
+                42
+            }
+        }
+        let mut lazy = LazySeeded::new(Counting(0));
+        let drawn: Vec<u64> = (0..5).map(|_| lazy.next_u64()).collect();
+        assert_eq!(lazy.source.0, 1);
+        let mut direct = SplitMix64::new(42);
+        let expected: Vec<u64> = (0..5).map(|_| direct.next_u64()).collect();
+        assert_eq!(drawn, expected);
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub use breaker::{
     MAX_TRACKED_TOOLS, Transition,
 };
 pub use classify::{Classification, NestedClassification, Reason, classify_flat, classify_nested};
-pub use clock::{Clock, FixedClock, Rng, SplitMix64};
+pub use clock::{Clock, FixedClock, LazySeeded, Rng, SplitMix64};
 pub use config::{
     ClassSlot, DEFAULT_BACKOFF_BASE_MS, DEFAULT_CHECK_TEXT_CONTENT,
     DEFAULT_CONDITIONS_RETRY_ON_STATUS, DEFAULT_INCLUDE, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF_MS,
