@@ -106,13 +106,15 @@ fn any_result() -> impl Strategy<Value = OwnedToolResult> {
         prop::option::of(any::<bool>()),
         prop::option::of(prop_oneof![
             any_json().prop_map(|v| v.to_string()),
+            hostile_text(),
             ".{0,40}"
         ]),
         prop::collection::vec(
             prop_oneof![
                 any_json().prop_map(|v| v.to_string()),
+                hostile_text(),
                 ".{0,60}",
-                Just("connection reset by peer".to_owned())
+                Just("connection reset by peer".to_owned()),
             ],
             0..3,
         ),
@@ -122,6 +124,27 @@ fn any_result() -> impl Strategy<Value = OwnedToolResult> {
             structured_content,
             texts,
         })
+}
+
+/// Huge strings, deep nesting, huge and non-finite-looking numbers, and JSON objects wrapping
+/// them: what a hostile or broken upstream might send. (WIT strings are UTF-8 by contract, so
+/// invalid UTF-8 cannot reach the engine.)
+fn hostile_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1usize..300_000).prop_map(|n| "x".repeat(n)),
+        (1usize..20_000).prop_map(|depth| format!("{}{}", "[".repeat(depth), "]".repeat(depth))),
+        (1usize..20_000).prop_map(|depth| format!(
+            "{}1{}",
+            "{\"a\":".repeat(depth),
+            "}".repeat(depth)
+        )),
+        (1usize..100_000)
+            .prop_map(|n| format!("{{\"isError\": true, \"error\": \"{}\"}}", "e".repeat(n))),
+        Just(r#"{"status_code": 1e400}"#.to_owned()),
+        Just(r#"{"status_code": -0, "isError": true}"#.to_owned()),
+        Just(r#"{"status_code": 18446744073709551616}"#.to_owned()),
+        Just("NaN".to_owned()),
+    ]
 }
 
 /// A valid config of either schema with a known retry budget and delay cap.
