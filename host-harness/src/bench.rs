@@ -336,7 +336,7 @@ pub struct Throughput {
 }
 
 /// Measures decisions per second with 1 thread and with one thread per core, each thread
-/// driving its own instance through a mix of successes and retryable failures.
+/// driving its own instance, then with the threads sharing a [`PluginPool`].
 ///
 /// # Errors
 /// A component that cannot be instantiated or configured, or a trap.
@@ -344,50 +344,26 @@ pub fn throughput(plugin: &PluginRuntime, calls_per_thread: u32) -> Result<Vec<T
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let mut results: Vec<Throughput> = Vec::new();
     for threads in [1, cores.max(2)] {
-        let start = Instant::now();
-        std::thread::scope(|scope| -> Result<()> {
-            let workers: Vec<_> = (0..threads)
-                .map(|thread| scope.spawn(move || drive(plugin, thread, calls_per_thread)))
-                .collect();
-            for worker in workers {
-                worker
-                    .join()
-                    .map_err(|_| anyhow::anyhow!("a benchmark thread panicked"))??;
-            }
-            Ok(())
+        let rate = decisions_per_sec(threads, calls_per_thread, |thread| {
+            let mut instance = plugin.instantiate(&GuestEnv::new(0, thread as u64))?;
+            instance
+                .configure(r#"{"max_retries": 3}"#)?
+                .map_err(|e| anyhow::anyhow!(e.text()))?;
+            mixed_workload("t", calls_per_thread, |payload, context| {
+                instance.tool_post_invoke(payload, context)
+            })
         })?;
-        let decisions_per_sec =
-            f64::from(calls_per_thread) * threads as f64 / start.elapsed().as_secs_f64();
-        let speedup = results
-            .first()
-            .map_or(1.0, |one| decisions_per_sec / one.decisions_per_sec);
-        results.push(Throughput {
-            setup: "an instance per thread".to_owned(),
+        results.push(throughput_row(
+            "an instance per thread",
             threads,
-            decisions_per_sec,
-            speedup,
-        });
+            rate,
+            &results,
+        ));
     }
-    results.push(pool_throughput(
-        plugin,
-        cores.max(2),
-        calls_per_thread,
-        &results,
-    )?);
-    Ok(results)
-}
-
-/// Threads sharing one [`PluginPool`], each calling its own tool; tools are picked so that each
-/// lands on its own instance and no thread waits for another's lock.
-fn pool_throughput(
-    plugin: &PluginRuntime,
-    threads: usize,
-    calls_per_thread: u32,
-    baseline: &[Throughput],
-) -> Result<Throughput> {
-    let pool = PluginPool::new(plugin, threads, &GuestEnv::new(0, 1))?;
+    let pool = PluginPool::new(plugin, cores.max(2), &GuestEnv::new(0, 1))?;
     pool.configure(r#"{"max_retries": 3}"#)?
         .map_err(|e| anyhow::anyhow!(e.text()))?;
+    // One tool per instance, so the threads never wait for each other's lock.
     let mut tools: Vec<String> = Vec::new();
     for candidate in (0..10_000).map(|i| format!("tool-{i}")) {
         if tools.len() == pool.len() {
@@ -400,26 +376,39 @@ fn pool_throughput(
             tools.push(candidate);
         }
     }
+    let rate = decisions_per_sec(tools.len(), calls_per_thread, |thread| {
+        mixed_workload(&tools[thread], calls_per_thread, |payload, context| {
+            pool.tool_post_invoke(payload, context)
+        })
+    })?;
+    let setup = format!("a shared pool of {} instances", pool.len());
+    results.push(throughput_row(&setup, tools.len(), rate, &results));
+    Ok(results)
+}
+
+fn throughput_row(setup: &str, threads: usize, rate: f64, earlier: &[Throughput]) -> Throughput {
+    Throughput {
+        setup: setup.to_owned(),
+        threads,
+        decisions_per_sec: rate,
+        speedup: earlier
+            .first()
+            .map_or(1.0, |one| rate / one.decisions_per_sec),
+    }
+}
+
+/// Runs `work(thread)` on `threads` threads at once, each making `calls_per_thread` decisions,
+/// and returns the decisions per second of all of them together.
+fn decisions_per_sec(
+    threads: usize,
+    calls_per_thread: u32,
+    work: impl Fn(usize) -> Result<()> + Sync,
+) -> Result<f64> {
     let start = Instant::now();
     std::thread::scope(|scope| -> Result<()> {
-        let workers: Vec<_> = tools
-            .iter()
-            .map(|tool| {
-                let pool = &pool;
-                scope.spawn(move || -> Result<()> {
-                    let ok = json!({"content": [{"type": "text", "text": "ok"}]});
-                    let unavailable =
-                        json!({"isError": true, "structuredContent": {"status_code": 503}});
-                    let success = payload::tool_payload(tool, &ok);
-                    let failure = payload::tool_payload(tool, &unavailable);
-                    let context = payload::context("req-1", None, None);
-                    for call in 0..calls_per_thread {
-                        let payload = if call % 4 == 3 { &failure } else { &success };
-                        black_box(pool.tool_post_invoke(payload, &context)?);
-                    }
-                    Ok(())
-                })
-            })
+        let work = &work;
+        let workers: Vec<_> = (0..threads)
+            .map(|thread| scope.spawn(move || work(thread)))
             .collect();
         for worker in workers {
             worker
@@ -428,32 +417,30 @@ fn pool_throughput(
         }
         Ok(())
     })?;
-    let decisions_per_sec =
-        f64::from(calls_per_thread) * tools.len() as f64 / start.elapsed().as_secs_f64();
-    Ok(Throughput {
-        setup: format!("a shared pool of {} instances", pool.len()),
-        threads: tools.len(),
-        decisions_per_sec,
-        speedup: baseline
-            .first()
-            .map_or(1.0, |one| decisions_per_sec / one.decisions_per_sec),
-    })
+    Ok(f64::from(calls_per_thread) * threads as f64 / start.elapsed().as_secs_f64())
 }
 
-fn drive(plugin: &PluginRuntime, thread: usize, calls: u32) -> Result<()> {
-    let mut instance = plugin.instantiate(&GuestEnv::new(0, thread as u64))?;
-    instance
-        .configure(r#"{"max_retries": 3}"#)?
-        .map_err(|e| anyhow::anyhow!(e.text()))?;
-    let success = payload::tool_payload("t", &json!({"content": [{"type": "text", "text": "ok"}]}));
+/// Three successes then a retryable failure, over and over, for `tool`.
+fn mixed_workload(
+    tool: &str,
+    calls: u32,
+    mut call: impl FnMut(
+        &ToolPostInvokePayload,
+        &PluginContext,
+    ) -> Result<crate::bindings::ToolPostInvokeResult>,
+) -> Result<()> {
+    let success =
+        payload::tool_payload(tool, &json!({"content": [{"type": "text", "text": "ok"}]}));
     let failure = payload::tool_payload(
-        "t",
+        tool,
         &json!({"isError": true, "structuredContent": {"status_code": 503}}),
     );
     let context = payload::context("req-1", None, None);
-    for call in 0..calls {
-        let payload = if call % 4 == 3 { &failure } else { &success };
-        black_box(instance.tool_post_invoke(payload, &context)?);
+    for n in 0..calls {
+        black_box(call(
+            if n % 4 == 3 { &failure } else { &success },
+            &context,
+        )?);
     }
     Ok(())
 }
