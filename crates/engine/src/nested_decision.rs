@@ -24,9 +24,6 @@ pub(crate) fn decide<R: ToolResultView + ?Sized>(
     let tool = config.tool_slot(call.tool);
     let classified = classify_nested(call.result, config, tool);
     let now_ms = clock.monotonic_ms();
-    let previous = requests
-        .get(call.tool, call.request_id, now_ms)
-        .map_or(0, |state| state.failures);
     let event = match classified.classification {
         Classification::Success => BreakerEvent::Success,
         Classification::Retryable { .. } => BreakerEvent::RetryableFailure,
@@ -42,7 +39,7 @@ pub(crate) fn decide<R: ToolResultView + ?Sized>(
         reason: classified.reason,
         retry_count: 0,
         delay_ms: 0,
-        attempt: previous,
+        attempt: 0,
         policy: config.effective(tool, class),
         next_retry_at_ms: None,
         breaker_state: transition.to,
@@ -51,15 +48,18 @@ pub(crate) fn decide<R: ToolResultView + ?Sized>(
     };
     let mut warning = None;
     match classified.classification {
-        Classification::Success => requests.clear(call.tool, call.request_id),
+        // Success and refusals end the request: its failures so far are taken and forgotten.
+        Classification::Success => {
+            annotation.attempt = requests.take(call.tool, call.request_id, now_ms);
+        }
         _ if !transition.admitted => {
-            requests.clear(call.tool, call.request_id);
+            let previous = requests.take(call.tool, call.request_id, now_ms);
             annotation.decision = Decision::CircuitOpen;
             annotation.attempt = previous.saturating_add(1);
             annotation.retry_count = annotation.attempt;
         }
         Classification::NotRetryable { .. } => {
-            requests.clear(call.tool, call.request_id);
+            let previous = requests.take(call.tool, call.request_id, now_ms);
             annotation.decision = Decision::NotRetryable;
             annotation.attempt = previous.saturating_add(1);
         }

@@ -118,18 +118,28 @@ impl RequestStore {
 
     /// Forgets the pair (on success or give-up). Cheap when nothing is tracked.
     pub fn clear(&mut self, tool: &str, request: &str) {
+        self.remove(tool, request);
+    }
+
+    /// Forgets the pair and returns its consecutive failures as of `now_ms` (0 when it was not
+    /// tracked or had expired): one lookup where `get` then `clear` would take two.
+    pub fn take(&mut self, tool: &str, request: &str, now_ms: u64) -> u32 {
+        self.remove(tool, request)
+            .filter(|state| !self.is_expired(state, now_ms))
+            .map_or(0, |state| state.failures)
+    }
+
+    fn remove(&mut self, tool: &str, request: &str) -> Option<RequestState> {
         if self.by_age.is_empty() {
-            return;
+            return None;
         }
-        let Some(requests) = self.by_tool.get_mut(tool) else {
-            return;
-        };
-        if let Some(state) = requests.remove(request) {
-            self.by_age.remove(&(state.last_failure_ms, state.sequence));
-            if requests.is_empty() {
-                self.by_tool.remove(tool);
-            }
+        let requests = self.by_tool.get_mut(tool)?;
+        let state = requests.remove(request)?;
+        self.by_age.remove(&(state.last_failure_ms, state.sequence));
+        if requests.is_empty() {
+            self.by_tool.remove(tool);
         }
+        Some(state)
     }
 
     fn is_expired(&self, state: &RequestState, now_ms: u64) -> bool {
@@ -190,6 +200,18 @@ mod tests {
         store.clear("t", "r2");
         assert!(store.is_empty());
         store.clear("t", "absent");
+    }
+
+    #[test]
+    fn take_returns_failures_unless_expired_and_forgets() {
+        let mut store = RequestStore::new(1000, 10);
+        store.record_failure("t", "r", 0);
+        store.record_failure("t", "r", 10);
+        assert_eq!(store.take("t", "r", 20), 2);
+        assert_eq!(store.take("t", "r", 20), 0);
+        store.record_failure("t", "r", 0);
+        assert_eq!(store.take("t", "r", 1001), 0, "expired pairs count as none");
+        assert!(store.is_empty());
     }
 
     #[test]
