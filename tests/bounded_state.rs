@@ -1,9 +1,10 @@
 //! State stays bounded whatever the traffic: a million distinct requests that each fail once
 //! leave the component's linear memory where it was once the request cap was reached.
 
-use host_harness::bindings::PluginContext;
-use host_harness::guest_env::GuestEnv;
-use host_harness::{PluginRuntime, payload};
+use retry_host::bindings::PluginContext;
+use retry_host::guest_env::GuestEnv;
+use retry_host::hook::{Configure, ToolPostInvoke};
+use retry_host::{PluginRuntime, payload};
 use serde_json::json;
 
 const CAP: usize = 10_000;
@@ -14,12 +15,20 @@ fn a_million_requests_that_fail_once_do_not_grow_memory_past_the_cap() {
     let runtime = PluginRuntime::plugin().unwrap();
     let mut plugin = runtime.instantiate(&GuestEnv::new(0, 1)).unwrap();
     let config = json!({"max_retries": 3, "max_tracked_requests": CAP});
-    plugin.configure(&config.to_string()).unwrap().unwrap();
+    plugin
+        .call(&Configure(&config.to_string()))
+        .unwrap()
+        .unwrap();
     let failure = payload::tool_payload("web_scraper", &json!({"isError": true}));
     let mut context = PluginContext::for_request("");
-    let mut call = |plugin: &mut host_harness::PluginInstance, index: usize| {
+    let mut call = |plugin: &mut retry_host::PluginInstance, index: usize| {
         context.request_id = format!("request-{index:07}");
-        let answer = plugin.tool_post_invoke(&failure, &context).unwrap();
+        let answer = plugin
+            .call(&ToolPostInvoke {
+                payload: &failure,
+                context: &context,
+            })
+            .unwrap();
         assert!(answer.retry, "a first failure is always retried");
     };
 

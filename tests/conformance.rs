@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use common::{scratch_file, workspace};
 
-use host_harness::PluginRuntime;
 use host_harness::backend::BackendChoice;
 use host_harness::conformance::{discover, run_file, run_paths};
 use host_harness::scenario::Scenario;
+use retry_host::PluginRuntime;
 
 fn scenario_dir() -> PathBuf {
     workspace().join("tests").join("conformance")

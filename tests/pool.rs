@@ -1,16 +1,17 @@
 //! The instance pool under concurrent threads: each tool's state stays exact.
 
-use host_harness::bindings::PluginContext;
-use host_harness::guest_env::GuestEnv;
-use host_harness::pool::PluginPool;
-use host_harness::{PluginRuntime, payload};
+use retry_host::bindings::PluginContext;
+use retry_host::guest_env::GuestEnv;
+use retry_host::hook::{Configure, ToolPostInvoke};
+use retry_host::pool::PluginPool;
+use retry_host::{PluginRuntime, payload};
 use serde_json::json;
 
 #[test]
 fn concurrent_tools_keep_exact_per_tool_state() {
     let runtime = PluginRuntime::plugin().unwrap();
     let pool = PluginPool::new(&runtime, 2, &GuestEnv::new(0, 1)).unwrap();
-    pool.configure(r#"{"max_retries": 3, "jitter": false}"#)
+    pool.call(&Configure(r#"{"max_retries": 3, "jitter": false}"#))
         .unwrap()
         .unwrap();
     let tools: Vec<String> = (0..6).map(|i| format!("tool-{i}")).collect();
@@ -26,9 +27,12 @@ fn concurrent_tools_keep_exact_per_tool_state() {
                 for _ in 0..200 {
                     let delays: Vec<u64> = (0..4)
                         .map(|_| {
-                            pool.tool_post_invoke(&failure, &context)
-                                .unwrap()
-                                .retry_delay_ms
+                            pool.call(&ToolPostInvoke {
+                                payload: &failure,
+                                context: &context,
+                            })
+                            .unwrap()
+                            .retry_delay_ms
                         })
                         .collect();
                     assert_eq!(delays, [200, 400, 800, 0], "{tool}");
@@ -43,5 +47,9 @@ fn pool_configure_reports_a_refusal() {
     let runtime = PluginRuntime::plugin().unwrap();
     let pool = PluginPool::new(&runtime, 3, &GuestEnv::new(0, 1)).unwrap();
     assert_eq!(pool.len(), 3);
-    assert!(pool.configure(r#"{"max_retries": 99}"#).unwrap().is_err());
+    assert!(
+        pool.call(&Configure(r#"{"max_retries": 99}"#))
+            .unwrap()
+            .is_err()
+    );
 }

@@ -1,10 +1,11 @@
 //! No trap, no panic and no broken promise, whatever the config or tool result: generated
 //! and hand-picked hostile inputs against the live component, plus per-instance state.
 
-use host_harness::bindings::{PluginContext, ToolPostInvokeResult};
-use host_harness::guest_env::GuestEnv;
-use host_harness::{PluginInstance, PluginRuntime, payload};
 use retry_engine::{Rng, SplitMix64};
+use retry_host::bindings::{PluginContext, ToolPostInvokeResult};
+use retry_host::guest_env::GuestEnv;
+use retry_host::hook::{Configure, ResourcePostFetch, ToolPostInvoke};
+use retry_host::{PluginInstance, PluginRuntime, payload};
 use serde_json::{Map, Value, json};
 
 const KEYS: &[&str] = &[
@@ -94,7 +95,10 @@ fn call(
         ..PluginContext::for_request(request)
     };
     instance
-        .tool_post_invoke(&payload::tool_payload(tool, result), &context)
+        .call(&ToolPostInvoke {
+            payload: &payload::tool_payload(tool, result),
+            context: &context,
+        })
         .expect("the component must never trap")
 }
 
@@ -114,7 +118,7 @@ fn random_configs_never_trap_and_errors_always_say_why() {
     for _ in 0..3000 {
         let config = random_value(&mut rng, 3);
         match plugin
-            .configure(&config.to_string())
+            .call(&Configure(&config.to_string()))
             .expect("configure must never trap")
         {
             Ok(()) => accepted += 1,
@@ -136,7 +140,7 @@ fn random_results_never_trap_and_keep_the_promises() {
     let runtime = PluginRuntime::plugin().unwrap();
     let mut plugin = instance(&runtime, 3);
     plugin
-        .configure(r#"{"max_retries": 3, "backoff_base_ms": 10, "max_backoff_ms": 50, "check_text_content": true}"#)
+        .call(&Configure(r#"{"max_retries": 3, "backoff_base_ms": 10, "max_backoff_ms": 50, "check_text_content": true}"#))
         .unwrap()
         .unwrap();
     drive_random_results(&mut plugin, 99, 50, |_| {});
@@ -153,7 +157,10 @@ fn random_results_under_nested_policies_keep_the_promises() {
         "tool_policies": {"t": {"backoff_multiplier": 3.0}},
         "circuit_breaker": {"failure_threshold": 4, "recovery_timeout_ms": 0, "half_open_max_calls": 1}
     });
-    plugin.configure(&config.to_string()).unwrap().unwrap();
+    plugin
+        .call(&Configure(&config.to_string()))
+        .unwrap()
+        .unwrap();
     drive_random_results(&mut plugin, 123, 80, |metadata| {
         let decision = metadata["retry_with_backoff"]["decision"].as_str().unwrap();
         let known = [
@@ -199,7 +206,7 @@ fn hostile_results_never_trap() {
     let runtime = PluginRuntime::plugin().unwrap();
     let mut plugin = instance(&runtime, 4);
     plugin
-        .configure(r#"{"check_text_content": true}"#)
+        .call(&Configure(r#"{"check_text_content": true}"#))
         .unwrap()
         .unwrap();
     let deep = format!("{}{}", "[".repeat(50_000), "]".repeat(50_000));
@@ -249,12 +256,14 @@ fn hostile_configs_never_trap() {
         r#"{"retry_on_status": [100, 599, 100, 599]}"#,
     ];
     for config in configs {
-        let _ = plugin.configure(config).expect("configure must never trap");
+        let _ = plugin
+            .call(&Configure(config))
+            .expect("configure must never trap");
         let answer = call(&mut plugin, "t", "r", &json!({"isError": true}));
         assert_eq!(answer.retry, answer.retry_delay_ms > 0);
     }
     plugin
-        .configure(r#"{"backoff_base_ms": 18446744073709551615, "max_backoff_ms": 18446744073709551615, "max_retries": 10, "jitter": false}"#)
+        .call(&Configure(r#"{"backoff_base_ms": 18446744073709551615, "max_backoff_ms": 18446744073709551615, "max_retries": 10, "jitter": false}"#))
         .unwrap()
         .unwrap();
     for _ in 0..10 {
@@ -270,7 +279,7 @@ fn instances_keep_separate_state() {
     let mut second = instance(&runtime, 6);
     for plugin in [&mut first, &mut second] {
         plugin
-            .configure(r#"{"jitter": false, "max_retries": 5}"#)
+            .call(&Configure(r#"{"jitter": false, "max_retries": 5}"#))
             .unwrap()
             .unwrap();
     }
@@ -286,14 +295,19 @@ fn refused_config_keeps_the_previous_one_and_its_state() {
     let runtime = PluginRuntime::plugin().unwrap();
     let mut plugin = instance(&runtime, 7);
     plugin
-        .configure(r#"{"jitter": false, "max_retries": 5}"#)
+        .call(&Configure(r#"{"jitter": false, "max_retries": 5}"#))
         .unwrap()
         .unwrap();
     assert_eq!(
         call(&mut plugin, "t", "r", &json!({"isError": true})).retry_delay_ms,
         200
     );
-    assert!(plugin.configure(r#"{"max_retries": 50}"#).unwrap().is_err());
+    assert!(
+        plugin
+            .call(&Configure(r#"{"max_retries": 50}"#))
+            .unwrap()
+            .is_err()
+    );
     assert_eq!(
         call(&mut plugin, "t", "r", &json!({"isError": true})).retry_delay_ms,
         400
@@ -304,7 +318,10 @@ fn refused_config_keeps_the_previous_one_and_its_state() {
 fn give_up_returns_the_warning_for_the_host_log() {
     let runtime = PluginRuntime::plugin().unwrap();
     let mut plugin = instance(&runtime, 12);
-    plugin.configure(r#"{"max_retries": 1}"#).unwrap().unwrap();
+    plugin
+        .call(&Configure(r#"{"max_retries": 1}"#))
+        .unwrap()
+        .unwrap();
     let failure = json!({"isError": true});
     assert_eq!(call(&mut plugin, "t", "r-9", &failure).warning, None);
     assert_eq!(
@@ -318,12 +335,18 @@ fn give_up_returns_the_warning_for_the_host_log() {
 fn new_config_drops_state() {
     let runtime = PluginRuntime::plugin().unwrap();
     let mut plugin = instance(&runtime, 8);
-    plugin.configure(r#"{"jitter": false}"#).unwrap().unwrap();
+    plugin
+        .call(&Configure(r#"{"jitter": false}"#))
+        .unwrap()
+        .unwrap();
     assert_eq!(
         call(&mut plugin, "t", "r", &json!({"isError": true})).retry_delay_ms,
         200
     );
-    plugin.configure(r#"{"jitter": false}"#).unwrap().unwrap();
+    plugin
+        .call(&Configure(r#"{"jitter": false}"#))
+        .unwrap()
+        .unwrap();
     assert_eq!(
         call(&mut plugin, "t", "r", &json!({"isError": true})).retry_delay_ms,
         200
@@ -342,16 +365,16 @@ fn manifest_defaults_are_the_component_defaults() {
     let runtime = PluginRuntime::plugin().unwrap();
     let fetch = |plugin: &mut PluginInstance| {
         plugin
-            .resource_post_fetch(
-                &payload::resource_payload("u", None),
-                &PluginContext::for_request("r"),
-            )
+            .call(&ResourcePostFetch {
+                payload: &payload::resource_payload("u", None),
+                context: &PluginContext::for_request("r"),
+            })
             .unwrap()
             .metadata
     };
     let mut unconfigured = instance(&runtime, 9);
     let mut configured = instance(&runtime, 9);
-    configured.configure(&defaults).unwrap().unwrap();
+    configured.call(&Configure(&defaults)).unwrap().unwrap();
     assert_eq!(fetch(&mut unconfigured), fetch(&mut configured));
     let engine_defaults = retry_engine::PluginConfig::default().describe();
     let manifest_config =

@@ -1,4 +1,4 @@
-//! Two ways to run the plugin behind one interface: the wasm component through wasmtime, and
+//! Two ways to run the plugin behind one `call`: the wasm component through wasmtime, and
 //! the same engine linked natively. Conformance runs every scenario on both and requires equal
 //! outcomes; the benchmarks use the native one as a baseline.
 
@@ -7,62 +7,89 @@ use std::borrow::Cow;
 use anyhow::Result;
 use retry_engine::{ConfigErrors, LazySeeded, Plugin, ToolCall, ToolResultView};
 
-use crate::bindings::{
-    CallToolResult, ConfigError, ConfigIssue, ContentBlock, PluginContext,
-    ResourcePostFetchPayload, ResourcePostFetchResult, ToolPostInvokePayload, ToolPostInvokeResult,
+use retry_host::bindings::{
+    CallToolResult, ConfigError, ConfigIssue, ContentBlock, ResourcePostFetchResult,
+    ToolPostInvokeResult,
 };
-use crate::guest_env::{GuestEnv, SeededRandom, VirtualClock};
-use crate::runtime::{PluginInstance, PluginRuntime};
+use retry_host::guest_env::{
+    DEFAULT_START_WALL_MS, GuestEnv, SeededRandom, VirtualClock, fresh_seed,
+};
+use retry_host::hook::{Configure, Describe, Hook, ResourcePostFetch, ToolPostInvoke};
+use retry_host::{PluginInstance, PluginRuntime};
 
 /// A plugin instance, whatever runs it.
-pub trait PluginBackend {
-    /// The backend's name, for reports.
-    fn name(&self) -> &'static str;
-    /// The clock the plugin reads.
-    fn clock(&self) -> &VirtualClock;
-    /// Configures the plugin (`Ok(Err(..))`: the plugin refused the config).
-    fn configure(&mut self, config_json: &str) -> Result<Result<(), ConfigError>>;
-    /// The `tool_post_invoke` hook.
-    fn tool_post_invoke(
-        &mut self,
-        payload: &ToolPostInvokePayload,
-        context: &PluginContext,
-    ) -> Result<ToolPostInvokeResult>;
-    /// The `resource_post_fetch` hook.
-    fn resource_post_fetch(
-        &mut self,
-        payload: &ResourcePostFetchPayload,
-        context: &PluginContext,
-    ) -> Result<ResourcePostFetchResult>;
+pub enum Backend {
+    /// The component, through wasmtime.
+    Wasm(PluginInstance),
+    /// The engine, linked natively (boxed: the engine's state is large beside a handle).
+    Native(Box<NativePlugin>),
 }
 
-impl PluginBackend for PluginInstance {
-    fn name(&self) -> &'static str {
-        "wasm"
+impl Backend {
+    /// The backend's name, for reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Wasm(_) => "wasm",
+            Self::Native(_) => "native",
+        }
     }
 
-    fn clock(&self) -> &VirtualClock {
-        PluginInstance::clock(self)
+    /// Calls one export.
+    ///
+    /// # Errors
+    /// The component trapped.
+    pub fn call<H: NativeHook>(&mut self, hook: &H) -> Result<H::Output> {
+        match self {
+            Self::Wasm(instance) => instance.call(hook),
+            Self::Native(native) => Ok(hook.call_native(native)),
+        }
     }
+}
 
-    fn configure(&mut self, config_json: &str) -> Result<Result<(), ConfigError>> {
-        PluginInstance::configure(self, config_json)
+/// A hook the native engine can answer too, exactly as the component would.
+pub trait NativeHook: Hook {
+    /// Answers the call with the engine linked natively.
+    fn call_native(&self, native: &mut NativePlugin) -> Self::Output;
+}
+
+impl NativeHook for Configure<'_> {
+    fn call_native(&self, native: &mut NativePlugin) -> Self::Output {
+        native.plugin.configure_json(self.0).map_err(config_error)
     }
+}
 
-    fn tool_post_invoke(
-        &mut self,
-        payload: &ToolPostInvokePayload,
-        context: &PluginContext,
-    ) -> Result<ToolPostInvokeResult> {
-        PluginInstance::tool_post_invoke(self, payload, context)
+impl NativeHook for ToolPostInvoke<'_> {
+    fn call_native(&self, native: &mut NativePlugin) -> Self::Output {
+        let view = NativeView(&self.payload.result);
+        let call = ToolCall {
+            tool: &self.payload.name,
+            request_id: &self.context.request_id,
+            trace_id: self.context.trace_id.as_deref(),
+            result: &view,
+        };
+        let decision = native
+            .plugin
+            .tool_post_invoke(&call, &native.clock, &mut native.random);
+        ToolPostInvokeResult {
+            retry: decision.retry,
+            retry_delay_ms: decision.delay_ms,
+            metadata: Cow::into_owned(decision.metadata),
+            warning: decision.warning,
+        }
     }
+}
 
-    fn resource_post_fetch(
-        &mut self,
-        payload: &ResourcePostFetchPayload,
-        context: &PluginContext,
-    ) -> Result<ResourcePostFetchResult> {
-        PluginInstance::resource_post_fetch(self, payload, context)
+impl NativeHook for ResourcePostFetch<'_> {
+    fn call_native(&self, native: &mut NativePlugin) -> Self::Output {
+        ResourcePostFetchResult {
+            metadata: native.plugin.resource_post_fetch().to_owned(),
+        }
+    }
+}
+
+impl NativeHook for Describe {
+    fn call_native(&self, native: &mut NativePlugin) -> Self::Output {
+        native.plugin.config().describe().to_string()
     }
 }
 
@@ -75,12 +102,17 @@ pub struct NativePlugin {
 }
 
 impl NativePlugin {
-    /// A plugin with the default configuration in the world of `env`.
+    /// A plugin with the default configuration in the world of `env`. The native baseline
+    /// only runs in virtual worlds: without a virtual clock it reads one stopped at
+    /// [`DEFAULT_START_WALL_MS`], and without a seed it takes a fresh one.
     pub fn new(env: &GuestEnv) -> Self {
         Self {
             plugin: Plugin::default(),
-            clock: env.clock.clone(),
-            random: LazySeeded::new(SeededRandom::new(env.seed)),
+            clock: env
+                .clock
+                .clone()
+                .unwrap_or_else(|| VirtualClock::new(DEFAULT_START_WALL_MS)),
+            random: LazySeeded::new(SeededRandom::new(env.seed.unwrap_or_else(fresh_seed))),
         }
     }
 }
@@ -120,56 +152,6 @@ fn config_error(errors: ConfigErrors) -> ConfigError {
     }
 }
 
-impl PluginBackend for NativePlugin {
-    fn name(&self) -> &'static str {
-        "native"
-    }
-
-    fn clock(&self) -> &VirtualClock {
-        &self.clock
-    }
-
-    fn configure(&mut self, config_json: &str) -> Result<Result<(), ConfigError>> {
-        Ok(self
-            .plugin
-            .configure_json(config_json)
-            .map_err(config_error))
-    }
-
-    fn tool_post_invoke(
-        &mut self,
-        payload: &ToolPostInvokePayload,
-        context: &PluginContext,
-    ) -> Result<ToolPostInvokeResult> {
-        let view = NativeView(&payload.result);
-        let call = ToolCall {
-            tool: &payload.name,
-            request_id: &context.request_id,
-            trace_id: context.trace_id.as_deref(),
-            result: &view,
-        };
-        let decision = self
-            .plugin
-            .tool_post_invoke(&call, &self.clock, &mut self.random);
-        Ok(ToolPostInvokeResult {
-            retry: decision.retry,
-            retry_delay_ms: decision.delay_ms,
-            metadata: Cow::into_owned(decision.metadata),
-            warning: decision.warning,
-        })
-    }
-
-    fn resource_post_fetch(
-        &mut self,
-        _payload: &ResourcePostFetchPayload,
-        _context: &PluginContext,
-    ) -> Result<ResourcePostFetchResult> {
-        Ok(ResourcePostFetchResult {
-            metadata: self.plugin.resource_post_fetch().to_owned(),
-        })
-    }
-}
-
 /// Which backends to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum BackendChoice {
@@ -187,13 +169,13 @@ pub fn backends(
     runtime: &PluginRuntime,
     choice: BackendChoice,
     env: &GuestEnv,
-) -> Result<Vec<Box<dyn PluginBackend>>> {
-    let mut out: Vec<Box<dyn PluginBackend>> = Vec::new();
+) -> Result<Vec<Backend>> {
+    let mut out = Vec::new();
     if choice != BackendChoice::Native {
-        out.push(Box::new(runtime.instantiate(env)?));
+        out.push(Backend::Wasm(runtime.instantiate(env)?));
     }
     if choice != BackendChoice::Wasm {
-        out.push(Box::new(NativePlugin::new(env)));
+        out.push(Backend::Native(Box::new(NativePlugin::new(env))));
     }
     Ok(out)
 }

@@ -9,13 +9,15 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::backend::{NativePlugin, PluginBackend};
-use crate::bindings::{PluginContext, ResourcePostFetchPayload, ToolPostInvokePayload};
-use crate::guest_env::GuestEnv;
-use crate::limits::{ExecutionBound, RuntimeOptions};
-use crate::payload;
-use crate::pool::PluginPool;
-use crate::runtime::PluginRuntime;
+use retry_host::bindings::{
+    PluginContext, ResourcePostFetchPayload, ToolPostInvokePayload, ToolPostInvokeResult,
+};
+use retry_host::guest_env::{DEFAULT_START_WALL_MS, GuestEnv};
+use retry_host::hook::{Configure, ResourcePostFetch, ToolPostInvoke};
+use retry_host::limits::{ExecutionBound, RuntimeOptions};
+use retry_host::{PluginInstance, PluginPool, PluginRuntime, payload};
+
+use crate::backend::{Backend, NativePlugin};
 
 /// How much to measure.
 #[derive(Debug, Clone, Copy)]
@@ -148,13 +150,13 @@ fn cases() -> Vec<Case> {
     cases
 }
 
-fn call_once(backend: &mut dyn PluginBackend, hook: &Hook, context: &PluginContext) -> Result<()> {
+fn call_once(backend: &mut Backend, hook: &Hook, context: &PluginContext) -> Result<()> {
     match hook {
         Hook::Tool(payload) => {
-            black_box(backend.tool_post_invoke(payload, context)?);
+            black_box(backend.call(&ToolPostInvoke { payload, context })?);
         }
         Hook::Resource(payload) => {
-            black_box(backend.resource_post_fetch(payload, context)?);
+            black_box(backend.call(&ResourcePostFetch { payload, context })?);
         }
     }
     Ok(())
@@ -162,7 +164,7 @@ fn call_once(backend: &mut dyn PluginBackend, hook: &Hook, context: &PluginConte
 
 /// ns per call over one timed run of `iterations` calls.
 fn time_run(
-    backend: &mut dyn PluginBackend,
+    backend: &mut Backend,
     hook: &Hook,
     context: &PluginContext,
     iterations: u32,
@@ -182,7 +184,7 @@ fn median(mut samples: Vec<f64>) -> f64 {
 /// Times the backends in turn, run after run, so that drift in the machine's speed during the
 /// measurement touches each of them alike; returns each one's median ns per call.
 fn time_interleaved(
-    backends: &mut [&mut dyn PluginBackend],
+    backends: &mut [Backend],
     hook: &Hook,
     context: &PluginContext,
     options: BenchOptions,
@@ -190,13 +192,13 @@ fn time_interleaved(
     let iterations = options.iterations.max(1);
     for backend in backends.iter_mut() {
         for _ in 0..iterations.min(2_000) {
-            call_once(&mut **backend, hook, context)?;
+            call_once(backend, hook, context)?;
         }
     }
     let mut samples = vec![Vec::new(); backends.len()];
     for _ in 0..options.runs.max(1) {
         for (backend, samples) in backends.iter_mut().zip(&mut samples) {
-            samples.push(time_run(&mut **backend, hook, context, iterations)?);
+            samples.push(time_run(backend, hook, context, iterations)?);
         }
     }
     Ok(samples.into_iter().map(median).collect())
@@ -222,20 +224,19 @@ pub fn run(
             ..options
         };
         let config = case.config.to_string();
-        let env = GuestEnv::new(crate::guest_env::DEFAULT_START_WALL_MS, 1);
-        let mut wasm = plugin.instantiate(&env)?;
-        wasm.configure(&config)?
-            .map_err(|e| anyhow::anyhow!(e.text()))?;
-        let mut empty = floor.instantiate(&env)?;
-        let mut native = NativePlugin::new(&env);
-        PluginBackend::configure(&mut native, &config)?.map_err(|e| anyhow::anyhow!(e.text()))?;
+        let env = GuestEnv::new(DEFAULT_START_WALL_MS, 1);
+        let mut backends = [
+            Backend::Wasm(plugin.instantiate(&env)?),
+            Backend::Wasm(floor.instantiate(&env)?),
+            Backend::Native(Box::new(NativePlugin::new(&env))),
+        ];
+        for backend in &mut backends {
+            backend
+                .call(&Configure(&config))?
+                .map_err(|e| anyhow::anyhow!(e.text()))?;
+        }
 
-        let medians = time_interleaved(
-            &mut [&mut wasm, &mut empty, &mut native],
-            &case.hook,
-            &case.context,
-            options,
-        )?;
+        let medians = time_interleaved(&mut backends, &case.hook, &case.context, options)?;
         let (plugin_ns, floor_ns, native_ns) = (medians[0], medians[1], medians[2]);
         rows.push(BenchRow {
             path: case.path,
@@ -277,7 +278,7 @@ pub struct ColdStart {
 pub fn cold_start(wasm: &[u8], runs: u32) -> Result<ColdStart> {
     let call = payload::tool_payload("t", &json!({"content": [{"type": "text", "text": "ok"}]}));
     let context = payload::context("req-1", None, None);
-    let env = GuestEnv::new(crate::guest_env::DEFAULT_START_WALL_MS, 1);
+    let env = GuestEnv::new(DEFAULT_START_WALL_MS, 1);
     let mut samples: [Vec<f64>; 6] = Default::default();
     let mut precompiled_bytes = 0;
     for _ in 0..runs.max(1) {
@@ -299,7 +300,10 @@ pub fn cold_start(wasm: &[u8], runs: u32) -> Result<ColdStart> {
         let loaded_at = start.elapsed();
         let mut instance = loaded.instantiate(&env)?;
         let instantiated_at = start.elapsed();
-        black_box(instance.tool_post_invoke(&call, &context)?);
+        black_box(instance.call(&ToolPostInvoke {
+            payload: &call,
+            context: &context,
+        })?);
         let answered_at = start.elapsed();
         samples[1].push(loaded_at.as_secs_f64() * 1e3);
         samples[2].push((instantiated_at - loaded_at).as_secs_f64() * 1e6);
@@ -321,6 +325,9 @@ pub fn cold_start(wasm: &[u8], runs: u32) -> Result<ColdStart> {
         precompiled_bytes,
     })
 }
+
+/// The config of the throughput rows.
+const LOAD_CONFIG: &str = r#"{"max_retries": 3}"#;
 
 /// Decisions per second with some number of threads.
 #[derive(Debug, Clone, Serialize)]
@@ -345,12 +352,9 @@ pub fn throughput(plugin: &PluginRuntime, calls_per_thread: u32) -> Result<Vec<T
     let mut results: Vec<Throughput> = Vec::new();
     for threads in [1, cores.max(2)] {
         let rate = decisions_per_sec(threads, calls_per_thread, |thread| {
-            let mut instance = plugin.instantiate(&GuestEnv::new(0, thread as u64))?;
-            instance
-                .configure(r#"{"max_retries": 3}"#)?
-                .map_err(|e| anyhow::anyhow!(e.text()))?;
+            let mut instance = configured(plugin, &GuestEnv::new(0, thread as u64), LOAD_CONFIG)?;
             mixed_workload("t", calls_per_thread, |payload, context| {
-                instance.tool_post_invoke(payload, context)
+                instance.call(&ToolPostInvoke { payload, context })
             })
         })?;
         results.push(throughput_row(
@@ -361,7 +365,7 @@ pub fn throughput(plugin: &PluginRuntime, calls_per_thread: u32) -> Result<Vec<T
         ));
     }
     let pool = PluginPool::new(plugin, cores.max(2), &GuestEnv::new(0, 1))?;
-    pool.configure(r#"{"max_retries": 3}"#)?
+    pool.call(&Configure(LOAD_CONFIG))?
         .map_err(|e| anyhow::anyhow!(e.text()))?;
     // One tool per instance, so the threads never wait for each other's lock.
     let mut tools: Vec<String> = Vec::new();
@@ -378,7 +382,7 @@ pub fn throughput(plugin: &PluginRuntime, calls_per_thread: u32) -> Result<Vec<T
     }
     let rate = decisions_per_sec(tools.len(), calls_per_thread, |thread| {
         mixed_workload(&tools[thread], calls_per_thread, |payload, context| {
-            pool.tool_post_invoke(payload, context)
+            pool.call(&ToolPostInvoke { payload, context })
         })
     })?;
     let setup = format!("a shared pool of {} instances", pool.len());
@@ -424,10 +428,7 @@ fn decisions_per_sec(
 fn mixed_workload(
     tool: &str,
     calls: u32,
-    mut call: impl FnMut(
-        &ToolPostInvokePayload,
-        &PluginContext,
-    ) -> Result<crate::bindings::ToolPostInvokeResult>,
+    mut call: impl FnMut(&ToolPostInvokePayload, &PluginContext) -> Result<ToolPostInvokeResult>,
 ) -> Result<()> {
     let success =
         payload::tool_payload(tool, &json!({"content": [{"type": "text", "text": "ok"}]}));
@@ -476,16 +477,10 @@ pub fn bound_costs(wasm: &[u8], options: BenchOptions) -> Result<Vec<BoundCost>>
             )
         })
         .collect::<Result<Vec<_>>>()?;
-    let env = GuestEnv::new(crate::guest_env::DEFAULT_START_WALL_MS, 1);
+    let env = GuestEnv::new(DEFAULT_START_WALL_MS, 1);
     let mut instances = runtimes
         .iter()
-        .map(|runtime| {
-            let mut instance = runtime.instantiate(&env)?;
-            instance
-                .configure(r#"{"max_retries": 10}"#)?
-                .map_err(|e| anyhow::anyhow!(e.text()))?;
-            Ok(instance)
-        })
+        .map(|runtime| configured(runtime, &env, r#"{"max_retries": 10}"#).map(Backend::Wasm))
         .collect::<Result<Vec<_>>>()?;
     let context = payload::context("req-1", None, None);
     let success = Hook::Tool(payload::tool_payload(
@@ -498,11 +493,7 @@ pub fn bound_costs(wasm: &[u8], options: BenchOptions) -> Result<Vec<BoundCost>>
     ));
     let mut medians = Vec::new();
     for hook in [&success, &failure] {
-        let mut backends: Vec<&mut dyn PluginBackend> = instances
-            .iter_mut()
-            .map(|i| i as &mut dyn PluginBackend)
-            .collect();
-        medians.push(time_interleaved(&mut backends, hook, &context, options)?);
+        medians.push(time_interleaved(&mut instances, hook, &context, options)?);
     }
     Ok(bounds
         .iter()
@@ -513,6 +504,15 @@ pub fn bound_costs(wasm: &[u8], options: BenchOptions) -> Result<Vec<BoundCost>>
             failure_ns: medians[1][index],
         })
         .collect())
+}
+
+/// An instance of `runtime` in the world of `env`, configured with `config`.
+fn configured(runtime: &PluginRuntime, env: &GuestEnv, config: &str) -> Result<PluginInstance> {
+    let mut instance = runtime.instantiate(env)?;
+    instance
+        .call(&Configure(config))?
+        .map_err(|e| anyhow::anyhow!(e.text()))?;
+    Ok(instance)
 }
 
 /// Everything `bench` measures.

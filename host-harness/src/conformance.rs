@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
-use crate::backend::{BackendChoice, PluginBackend, backends};
-use crate::guest_env::{GuestEnv, fresh_seed};
+use retry_host::guest_env::{GuestEnv, VirtualClock, fresh_seed};
+use retry_host::hook::{Configure, ResourcePostFetch, ToolPostInvoke};
+use retry_host::{PluginRuntime, payload};
+
+use crate::backend::{Backend, BackendChoice, backends};
 use crate::matcher::subset_mismatch;
-use crate::payload;
-use crate::runtime::PluginRuntime;
 use crate::scenario::{Hook, Scenario, Step};
 
 /// The result of one scenario file.
@@ -114,14 +115,15 @@ pub fn run_scenario(
     choice: BackendChoice,
 ) -> Result<Vec<String>> {
     let seed = scenario.random_seed.unwrap_or_else(fresh_seed);
-    let env = GuestEnv::new(scenario.start_wall_ms, seed);
+    let clock = VirtualClock::new(scenario.start_wall_ms);
+    let env = GuestEnv::with_clock(clock.clone(), seed);
     let mut backends = backends(runtime, choice, &env)?;
     let mut failures = Vec::new();
 
     if let Some(config) = &scenario.config {
         let text = config.to_string();
         for backend in &mut backends {
-            let outcome = backend.configure(&text)?;
+            let outcome = backend.call(&Configure(&text))?;
             match (&scenario.expect_config_error, outcome) {
                 (None, Ok(())) => {}
                 (None, Err(err)) => failures.push(format!(
@@ -151,12 +153,12 @@ pub fn run_scenario(
     }
 
     for (index, step) in scenario.steps.iter().enumerate() {
-        env.clock.set_ms(step.at_ms);
+        clock.set_ms(step.at_ms);
         let label = format!("step {} ({})", index + 1, describe(step));
         let mut outcomes = Vec::with_capacity(backends.len());
         for backend in &mut backends {
-            let outcome = call(backend.as_mut(), step)
-                .with_context(|| format!("{label} on {}", backend.name()))?;
+            let outcome =
+                call(backend, step).with_context(|| format!("{label} on {}", backend.name()))?;
             outcomes.push((backend.name(), outcome));
         }
         let (first_name, first) = &outcomes[0];
@@ -200,7 +202,7 @@ impl Outcome {
     }
 }
 
-fn call(backend: &mut dyn PluginBackend, step: &Step) -> Result<Outcome> {
+fn call(backend: &mut Backend, step: &Step) -> Result<Outcome> {
     let context = payload::context(
         &step.request_id,
         step.trace_id.as_deref(),
@@ -208,8 +210,10 @@ fn call(backend: &mut dyn PluginBackend, step: &Step) -> Result<Outcome> {
     );
     let (retry, retry_delay_ms, metadata, warning) = match step.hook {
         Hook::ToolPostInvoke => {
-            let result = backend
-                .tool_post_invoke(&payload::tool_payload(&step.tool, &step.result), &context)?;
+            let result = backend.call(&ToolPostInvoke {
+                payload: &payload::tool_payload(&step.tool, &step.result),
+                context: &context,
+            })?;
             (
                 result.retry,
                 result.retry_delay_ms,
@@ -219,7 +223,10 @@ fn call(backend: &mut dyn PluginBackend, step: &Step) -> Result<Outcome> {
         }
         Hook::ResourcePostFetch => {
             let payload = payload::resource_payload(&step.uri, step.content.as_ref());
-            let result = backend.resource_post_fetch(&payload, &context)?;
+            let result = backend.call(&ResourcePostFetch {
+                payload: &payload,
+                context: &context,
+            })?;
             (false, 0, result.metadata, None)
         }
     };

@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use crate::bindings::ConfigError;
-use crate::guest_env::{DEFAULT_START_WALL_MS, GuestEnv};
-use crate::payload;
-use crate::runtime::PluginRuntime;
+use retry_host::bindings::ConfigError;
+use retry_host::guest_env::{DEFAULT_START_WALL_MS, GuestEnv, VirtualClock};
+use retry_host::hook::{Configure, ResourcePostFetch, ToolPostInvoke};
+use retry_host::{PluginRuntime, payload};
 
 /// The seed of the demo's random source, so the demo prints the same table every time.
 pub const DEMO_SEED: u64 = 42;
@@ -59,11 +59,12 @@ fn story() -> Vec<Call> {
 /// # Errors
 /// A config the plugin refuses, or a trap.
 pub fn run(runtime: &PluginRuntime, config: Option<&Value>) -> Result<String> {
-    let env = GuestEnv::new(DEFAULT_START_WALL_MS, DEMO_SEED);
+    let clock = VirtualClock::new(DEFAULT_START_WALL_MS);
+    let env = GuestEnv::with_clock(clock.clone(), DEMO_SEED);
     let mut instance = runtime.instantiate(&env)?;
     if let Some(config) = config {
         instance
-            .configure(&config.to_string())?
+            .call(&Configure(&config.to_string()))?
             .map_err(|err: ConfigError| {
                 anyhow::anyhow!("the plugin refused the config: {}", err.text())
             })?;
@@ -79,10 +80,12 @@ pub fn run(runtime: &PluginRuntime, config: Option<&Value>) -> Result<String> {
     let mut warnings = Vec::new();
     for call in story() {
         step += 1;
-        env.clock.set_ms(now);
+        clock.set_ms(now);
         let context = payload::context(call.request, call.trace, None);
-        let answer =
-            instance.tool_post_invoke(&payload::tool_payload(call.tool, &call.result), &context)?;
+        let answer = instance.call(&ToolPostInvoke {
+            payload: &payload::tool_payload(call.tool, &call.result),
+            context: &context,
+        })?;
         let decision = if answer.retry { "retry" } else { "no retry" };
         let _ = writeln!(
             table,
@@ -99,11 +102,11 @@ pub fn run(runtime: &PluginRuntime, config: Option<&Value>) -> Result<String> {
         }
     }
     step += 1;
-    env.clock.set_ms(now);
-    let fetch = instance.resource_post_fetch(
-        &payload::resource_payload("file:///data.txt", None),
-        &payload::context("req-5", None, None),
-    )?;
+    clock.set_ms(now);
+    let fetch = instance.call(&ResourcePostFetch {
+        payload: &payload::resource_payload("file:///data.txt", None),
+        context: &payload::context("req-5", None, None),
+    })?;
     let _ = writeln!(
         table,
         "{step:<4} {now:>7}  {:<12} {:<6} {:<7} {:<9} {:>8}  {}",

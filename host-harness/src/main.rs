@@ -8,11 +8,13 @@ use clap::{Parser, Subcommand};
 use host_harness::backend::BackendChoice;
 use host_harness::bench::{self, BenchOptions};
 use host_harness::config_file::{self, ConfigSource};
-use host_harness::guest_env::GuestEnv;
-use host_harness::limits::RuntimeOptions;
-use host_harness::runtime::PLUGIN_WASM;
-use host_harness::{PluginRuntime, artifact_cache, config_report, conformance, demo};
-use retry_engine::PluginConfig;
+use host_harness::{config_report, conformance, demo};
+use retry_host::bindings::ConfigError;
+use retry_host::guest_env::GuestEnv;
+use retry_host::hook::{Configure, Describe};
+use retry_host::limits::RuntimeOptions;
+use retry_host::runtime::PLUGIN_WASM;
+use retry_host::{PluginRuntime, artifact_cache};
 
 const AFTER_HELP: &str = "\
 Exit codes:
@@ -167,27 +169,29 @@ fn check_config(
         ConfigSource::PluginsEntry(name) => format!(" (plugin entry {name:?})"),
         ConfigSource::Manifest => " (manifest default_configs)".to_owned(),
     };
-    // The verdict comes from the component itself, as a gateway would get it.
+    // The verdict and the description both come from the component itself, as a gateway
+    // would get them, so `--component` never mixes two versions.
     let runtime = load_plugin(component)?;
     let mut instance = runtime.instantiate(&GuestEnv::default())?;
-    match instance.configure(&config.to_string())? {
+    match instance.call(&Configure(&config.to_string()))? {
         Ok(()) => {
-            let effective = PluginConfig::from_value(&config)
-                .context("the native engine disagrees with the component")?;
+            let described = instance.call(&Describe)?;
+            let effective: serde_json::Value = serde_json::from_str(&described)
+                .with_context(|| format!("the component's description is not JSON: {described}"))?;
             println!("valid{where_from}");
             if json {
-                println!("{}", serde_json::to_string_pretty(&effective.describe())?);
+                println!("{}", serde_json::to_string_pretty(&effective)?);
             } else {
-                print!("{}", config_report::render(&effective.describe()));
+                print!("{}", config_report::render(&effective));
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(host_harness::bindings::ConfigError::Malformed(message)) => {
+        Err(ConfigError::Malformed(message)) => {
             println!("invalid{where_from}");
             println!("error: {message}");
             Ok(ExitCode::from(1))
         }
-        Err(host_harness::bindings::ConfigError::Invalid(issues)) => {
+        Err(ConfigError::Invalid(issues)) => {
             println!("invalid{where_from}: {} error(s)", issues.len());
             for issue in issues {
                 println!("error [{}]: {}", issue.key, issue.message);

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_yaml_ng::Value as Yaml;
 
-use crate::guest_env::DEFAULT_START_WALL_MS;
 use crate::yaml;
+use retry_host::guest_env::DEFAULT_START_WALL_MS;
 
 /// The request id of a step that names none.
 pub const DEFAULT_REQUEST_ID: &str = "req-1";

@@ -72,6 +72,10 @@ impl Guest for Component {
             metadata: PLUGIN.with_borrow(|plugin| plugin.resource_post_fetch().to_owned()),
         }
     }
+
+    fn describe() -> String {
+        PLUGIN.with_borrow(|plugin| plugin.config().describe().to_string())
+    }
 }
 
 /// The component's exports: the generated glue that calls [`Component`].

@@ -52,6 +52,10 @@ impl Guest for Floor {
             metadata: String::from("{}"),
         }
     }
+
+    fn describe() -> String {
+        String::from("{}")
+    }
 }
 
 /// The component's exports: the generated glue that calls [`Floor`].

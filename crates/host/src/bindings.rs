@@ -7,7 +7,7 @@
 )]
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../../wit",
     world: "retry-with-backoff",
 });
 

@@ -3,16 +3,15 @@
 //! plugin instance.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store};
 
-use crate::bindings::{
-    ConfigError, PluginContext, ResourcePostFetchPayload, ResourcePostFetchResult,
-    RetryWithBackoff, RetryWithBackoffPre, ToolPostInvokePayload, ToolPostInvokeResult,
-};
-use crate::guest_env::{GuestEnv, HostState, VirtualClock};
+use crate::bindings::{RetryWithBackoff, RetryWithBackoffPre};
+use crate::guest_env::{GuestEnv, HostState};
+use crate::hook::Hook;
 use crate::limits::{EPOCH_DEADLINE_TICKS, EpochTicker, ExecutionBound, RuntimeOptions};
 
 /// Turns wasmtime's error type into `anyhow`'s, keeping the chain.
@@ -26,18 +25,25 @@ impl<T> IntoAnyhow<T> for wasmtime::Result<T> {
     }
 }
 
-/// The path of the plugin component built by this crate's build script.
+/// The path of the plugin component built by this crate's build script (on the machine that
+/// built it).
 pub const PLUGIN_WASM: &str = env!("RETRY_COMPONENT_WASM");
 /// The path of the empty-bodied floor component built by this crate's build script.
 pub const FLOOR_WASM: &str = env!("FLOOR_COMPONENT_WASM");
 
-/// A compiled component ready to be instantiated many times.
+/// The plugin component built with this library, bundled into every program that links it
+/// (so a host such as the Python package carries the component it was built with).
+pub const PLUGIN_COMPONENT: &[u8] = include_bytes!(env!("RETRY_COMPONENT_WASM"));
+
+/// A compiled component ready to be instantiated many times. Cloning is cheap and shares the
+/// compiled code (and the epoch ticker, which stops with the last clone).
+#[derive(Clone)]
 pub struct PluginRuntime {
     engine: Engine,
     component: Component,
     pre: RetryWithBackoffPre<HostState>,
     options: RuntimeOptions,
-    _ticker: Option<EpochTicker>,
+    _ticker: Option<Arc<EpochTicker>>,
 }
 
 impl PluginRuntime {
@@ -153,7 +159,7 @@ impl PluginRuntime {
             .anyhow()
             .context("the component does not export the retry-with-backoff world")?;
         let ticker = (options.execution_bound == ExecutionBound::Epoch)
-            .then(|| EpochTicker::start(engine.clone()));
+            .then(|| Arc::new(EpochTicker::start(engine.clone())));
         Ok(Self {
             engine,
             component,
@@ -172,16 +178,23 @@ impl PluginRuntime {
             .collect()
     }
 
-    /// The plugin component built with this harness, through the artifact cache.
+    /// The bundled plugin component ([`PLUGIN_COMPONENT`]), through the artifact cache in its
+    /// default directory.
+    ///
+    /// # Errors
+    /// The component does not compile (a broken build).
     pub fn plugin() -> Result<Self> {
-        crate::artifact_cache::load_file(
+        crate::artifact_cache::load(
             &crate::artifact_cache::default_cache_dir(),
-            Path::new(PLUGIN_WASM),
+            PLUGIN_COMPONENT,
             RuntimeOptions::default(),
         )
     }
 
-    /// The floor component built with this harness, through the artifact cache.
+    /// The floor component built with this library, through the artifact cache.
+    ///
+    /// # Errors
+    /// The file is gone or does not compile.
     pub fn floor() -> Result<Self> {
         crate::artifact_cache::load_file(
             &crate::artifact_cache::default_cache_dir(),
@@ -204,7 +217,6 @@ impl PluginRuntime {
         Ok(PluginInstance {
             store,
             bindings,
-            clock: env.clock.clone(),
             budget,
         })
     }
@@ -214,7 +226,6 @@ impl PluginRuntime {
 pub struct PluginInstance {
     store: Store<HostState>,
     bindings: RetryWithBackoff,
-    clock: VirtualClock,
     budget: CallBudget,
 }
 
@@ -242,47 +253,19 @@ impl PluginInstance {
         self.store.data().limits().memory_bytes()
     }
 
-    /// The instance's clock (moving it moves the guest's time).
-    pub fn clock(&self) -> &VirtualClock {
-        &self.clock
-    }
-
-    /// Calls `configure`: `Ok(Err(..))` is the plugin refusing the config, `Err` a host or
-    /// guest failure (a trap).
-    pub fn configure(&mut self, config_json: &str) -> Result<Result<(), ConfigError>> {
+    /// Calls one export, within the execution bound.
+    ///
+    /// # Errors
+    /// The guest trapped or ran out of its bound (the instance's state may then be corrupt:
+    /// replace it, as [`crate::SupervisedPlugin`] does). A refused config is not an error here
+    /// but [`Configure`](crate::hook::Configure)'s answer.
+    pub fn call<H: Hook>(&mut self, hook: &H) -> Result<H::Output> {
         self.budget.renew(&mut self.store)?;
-        self.bindings
-            .mcp_plugins_retry_with_backoff_plugin()
-            .call_configure(&mut self.store, config_json)
-            .anyhow()
-            .context("configure trapped")
-    }
-
-    /// Calls `tool-post-invoke`.
-    pub fn tool_post_invoke(
-        &mut self,
-        payload: &ToolPostInvokePayload,
-        context: &PluginContext,
-    ) -> Result<ToolPostInvokeResult> {
-        self.budget.renew(&mut self.store)?;
-        self.bindings
-            .mcp_plugins_retry_with_backoff_plugin()
-            .call_tool_post_invoke(&mut self.store, payload, context)
-            .anyhow()
-            .context("tool-post-invoke trapped")
-    }
-
-    /// Calls `resource-post-fetch`.
-    pub fn resource_post_fetch(
-        &mut self,
-        payload: &ResourcePostFetchPayload,
-        context: &PluginContext,
-    ) -> Result<ResourcePostFetchResult> {
-        self.budget.renew(&mut self.store)?;
-        self.bindings
-            .mcp_plugins_retry_with_backoff_plugin()
-            .call_resource_post_fetch(&mut self.store, payload, context)
-            .anyhow()
-            .context("resource-post-fetch trapped")
+        hook.invoke(
+            self.bindings.mcp_plugins_retry_with_backoff_plugin(),
+            &mut self.store,
+        )
+        .anyhow()
+        .with_context(|| format!("{} trapped", H::EXPORT))
     }
 }

@@ -1,4 +1,5 @@
-//! What the guest sees of the host: WASI with virtual clocks and a seeded random source.
+//! What the guest sees of the host: WASI with the host's real clocks and random source (in
+//! production), or with virtual clocks and a seeded random source (in tests and simulations).
 //!
 //! During a scenario the monotonic clock reads exactly the scenario's `at_ms` and the wall
 //! clock `start_wall_ms + at_ms`; random bytes are a deterministic function of the seed. The
@@ -129,33 +130,50 @@ pub fn fresh_seed() -> u64 {
 /// The default cap on a guest's linear memory, in bytes.
 pub const DEFAULT_MEMORY_LIMIT_BYTES: usize = 64 << 20;
 
-/// How to set up a guest's world.
+/// How to set up a guest's world: its clocks, its random source and its memory cap.
 #[derive(Debug, Clone)]
 pub struct GuestEnv {
-    /// The clock the guest reads.
-    pub clock: VirtualClock,
-    /// The seed of the guest's random source.
-    pub seed: u64,
+    /// The clock the guest reads: a [`VirtualClock`] the host moves by hand, or `None` for the
+    /// host's real monotonic and wall clocks.
+    pub clock: Option<VirtualClock>,
+    /// The seed of the guest's random source, or `None` for the host's secure random source.
+    pub seed: Option<u64>,
     /// The most linear memory the guest may grow to, in bytes.
     pub memory_limit_bytes: usize,
 }
 
 impl GuestEnv {
-    /// A clock starting at `start_wall_ms`, a random source seeded with `seed`, and
+    /// Virtual time and seeded randomness: a clock at monotonic 0 whose wall clock reads
+    /// `start_wall_ms`, a random source seeded with `seed`, and
     /// [`DEFAULT_MEMORY_LIMIT_BYTES`] of memory.
     pub fn new(start_wall_ms: u64, seed: u64) -> Self {
+        Self::with_clock(VirtualClock::new(start_wall_ms), seed)
+    }
+
+    /// Virtual time read from `clock` (which the caller keeps, to move it) and a random source
+    /// seeded with `seed`.
+    pub fn with_clock(clock: VirtualClock, seed: u64) -> Self {
         Self {
-            clock: VirtualClock::new(start_wall_ms),
-            seed,
+            clock: Some(clock),
+            seed: Some(seed),
+            memory_limit_bytes: DEFAULT_MEMORY_LIMIT_BYTES,
+        }
+    }
+
+    /// The host's real clocks and secure random source: what a gateway in production uses.
+    pub fn real() -> Self {
+        Self {
+            clock: None,
+            seed: None,
             memory_limit_bytes: DEFAULT_MEMORY_LIMIT_BYTES,
         }
     }
 }
 
 impl Default for GuestEnv {
-    /// Wall clock [`DEFAULT_START_WALL_MS`], a fresh seed.
+    /// [`GuestEnv::real`].
     fn default() -> Self {
-        Self::new(DEFAULT_START_WALL_MS, fresh_seed())
+        Self::real()
     }
 }
 
@@ -209,16 +227,22 @@ pub struct HostState {
 }
 
 impl HostState {
-    /// WASI with the virtual clocks and seeded random of `env`, and nothing else: no
-    /// filesystem, network, environment or inherited stdio.
+    /// WASI with the clocks and random source of `env`, and nothing else: no filesystem,
+    /// network, environment or inherited stdio.
     pub fn new(env: &GuestEnv) -> Self {
-        let wasi = WasiCtxBuilder::new()
-            .monotonic_clock(VirtualMonotonic(env.clock.clone()))
-            .wall_clock(VirtualWall(env.clock.clone()))
-            .secure_random(SeededRandom::new(env.seed))
-            .insecure_random(SeededRandom::new(env.seed ^ 0x5EED))
-            .insecure_random_seed(u128::from(env.seed))
-            .build();
+        let mut builder = WasiCtxBuilder::new();
+        if let Some(clock) = &env.clock {
+            builder
+                .monotonic_clock(VirtualMonotonic(clock.clone()))
+                .wall_clock(VirtualWall(clock.clone()));
+        }
+        if let Some(seed) = env.seed {
+            builder
+                .secure_random(SeededRandom::new(seed))
+                .insecure_random(SeededRandom::new(seed ^ 0x5EED))
+                .insecure_random_seed(u128::from(seed));
+        }
+        let wasi = builder.build();
         Self {
             wasi,
             table: ResourceTable::new(),

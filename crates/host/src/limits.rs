@@ -22,7 +22,7 @@ pub const EPOCH_DEADLINE_TICKS: u64 = 10;
 pub const DEFAULT_FUEL_PER_CALL: u64 = 50_000_000;
 
 /// How a runaway guest call is stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExecutionBound {
     /// Not at all.

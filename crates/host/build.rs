@@ -1,8 +1,8 @@
 //! Builds the two WebAssembly components (the plugin and the benchmark floor) for
-//! `wasm32-wasip2`, so that `cargo run`, `cargo test` and `cargo bench` never depend on a
-//! remembered build order. They are built by a nested cargo into their own target directory
-//! (`target/wasm`), with the workspace's `wasm-release` profile, and their paths are handed to
-//! the harness as `RETRY_COMPONENT_WASM` and `FLOOR_COMPONENT_WASM`.
+//! `wasm32-wasip2`, so that `cargo run`, `cargo test`, `cargo bench` and a Python package build
+//! never depend on a remembered build order. They are built by a nested cargo into their own
+//! target directory (`target/wasm`), with the workspace's `wasm-release` profile, and their
+//! paths are handed to the library as `RETRY_COMPONENT_WASM` and `FLOOR_COMPONENT_WASM`.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -15,7 +15,8 @@ fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let root = manifest_dir
         .parent()
-        .expect("host-harness sits in the workspace root");
+        .and_then(Path::parent)
+        .expect("the host library sits in crates/ of the workspace");
     for input in [
         "wit",
         "crates/engine",

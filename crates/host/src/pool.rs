@@ -1,0 +1,76 @@
+//! Sharing the plugin among threads: a pool of supervised instances that routes every call for
+//! a tool to the same instance, so per-tool breakers and per-request counters stay exact, while
+//! calls for tools on other instances proceed in parallel.
+
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::sync::{Mutex, MutexGuard};
+
+use anyhow::Result;
+
+use crate::guest_env::GuestEnv;
+use crate::hook::{Hook, Route};
+use crate::runtime::PluginRuntime;
+use crate::supervisor::SupervisedPlugin;
+
+/// A fixed set of instances, one lock each; a key (tool name, URI) always maps to the same one.
+pub struct PluginPool {
+    /// Never empty.
+    shards: Vec<Mutex<SupervisedPlugin>>,
+}
+
+impl PluginPool {
+    /// `shards` instances (at least one) of `runtime`'s component, each in the world of `env`.
+    ///
+    /// # Errors
+    /// The component cannot be instantiated.
+    pub fn new(runtime: &PluginRuntime, shards: usize, env: &GuestEnv) -> Result<Self> {
+        let shards = (0..shards.max(1))
+            .map(|_| SupervisedPlugin::new(runtime, env.clone()).map(Mutex::new))
+            .collect::<Result<_>>()?;
+        Ok(Self { shards })
+    }
+
+    /// How many instances the pool holds.
+    pub fn len(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Whether the pool is empty (never: it holds at least one instance).
+    pub fn is_empty(&self) -> bool {
+        self.shards.is_empty()
+    }
+
+    /// The instance that owns `key`.
+    pub fn shard_of(&self, key: &str) -> usize {
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+        (hash % self.shards.len() as u64) as usize
+    }
+
+    /// Calls one export on the instance its [`Route`] names. A configuration reaches every
+    /// instance (they run the same component, so all accept it or all refuse it) and the first
+    /// instance's answer is returned.
+    ///
+    /// # Errors
+    /// The call trapped (that instance has been replaced).
+    pub fn call<H: Hook>(&self, hook: &H) -> Result<H::Output> {
+        match hook.route() {
+            Route::Key(key) => lock(&self.shards[self.shard_of(key)]).call(hook),
+            Route::Any => lock(&self.shards[0]).call(hook),
+            Route::Every => {
+                let first = lock(&self.shards[0]).call(hook)?;
+                for shard in &self.shards[1..] {
+                    lock(shard).call(hook)?;
+                }
+                Ok(first)
+            }
+        }
+    }
+}
+
+/// Locks a shard; a poisoned lock (a panic elsewhere while holding it) still guards a usable
+/// instance, because a trapped call already replaced it.
+fn lock(shard: &Mutex<SupervisedPlugin>) -> MutexGuard<'_, SupervisedPlugin> {
+    shard
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
