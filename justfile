@@ -5,7 +5,7 @@
 demo config="":
     cargo run --release -q -p host-harness -- demo {{ if config != "" { "--config " + config } else { "" } }}
 
-# The whole test suite: engine unit tests, harness tests, conformance, CLI and robustness.
+# The Rust test suite: engine unit tests, host and harness tests, conformance, CLI, robustness.
 test:
     cargo test --release
 
@@ -26,10 +26,24 @@ wasm:
     rustup target add wasm32-wasip2
     cargo build --target wasm32-wasip2 --profile wasm-release -p retry-component -p floor-component --target-dir target/wasm
 
+# Build the Python package into target/py-venv and run its tests (cpex's PluginManager, every
+# conformance scenario through the Python runner).
+test-python:
+    python3 -m venv target/py-venv
+    target/py-venv/bin/python -m pip install --quiet "./bindings/python[test]"
+    cd bindings/python/tests && ../../../target/py-venv/bin/python -m pytest -q
+
+# The Python benchmark: the published cpex plugin, this package and wasmtime-py, side by side.
+bench-python *args:
+    python3 -m venv target/py-bench-venv
+    target/py-bench-venv/bin/python -m pip install --quiet "./bindings/python[bench]"
+    target/py-bench-venv/bin/python bindings/python/bench.py {{args}}
+
 # Formatting and lints, as CI runs them.
 lint:
     cargo fmt --all -- --check
     cargo clippy --all-targets -- -D warnings
+    cargo clippy -p retry-with-backoff-python -- -D warnings
     cargo clippy -p retry-component -p floor-component --target wasm32-wasip2 -- -D warnings
 
 # Everything CI runs.

@@ -366,7 +366,7 @@ fn manifest_defaults_are_the_component_defaults() {
     let fetch = |plugin: &mut PluginInstance| {
         plugin
             .call(&ResourcePostFetch {
-                payload: &payload::resource_payload("u", None),
+                payload: &payload::resource_payload("u", None::<&serde_json::Value>),
                 context: &PluginContext::for_request("r"),
             })
             .unwrap()

@@ -143,7 +143,10 @@ fn cases() -> Vec<Case> {
     cases.push(Case {
         path: "resource_post_fetch".to_owned(),
         config: flat,
-        hook: Hook::Resource(payload::resource_payload("file:///data.txt", None)),
+        hook: Hook::Resource(payload::resource_payload(
+            "file:///data.txt",
+            None::<&serde_json::Value>,
+        )),
         context: untraced,
         payload_bytes: 0,
     });

@@ -104,7 +104,7 @@ pub fn run(runtime: &PluginRuntime, config: Option<&Value>) -> Result<String> {
     step += 1;
     clock.set_ms(now);
     let fetch = instance.call(&ResourcePostFetch {
-        payload: &payload::resource_payload("file:///data.txt", None),
+        payload: &payload::resource_payload("file:///data.txt", None::<&serde_json::Value>),
         context: &payload::context("req-5", None, None),
     })?;
     let _ = writeln!(

@@ -1,6 +1,8 @@
 //! Drives one engine path in a loop, for profilers (`valgrind --tool=callgrind`, `perf`):
 //! `cargo run --release -p retry-engine --example hot_paths -- PATH [CALLS]`, where PATH is one
-//! of `flat-success`, `flat-retry`, `nested-success`, `nested-status`, `nested-pattern`, `nested-4k-text`.
+//! of `flat-success`, `flat-retry`, `flat-retry-fresh` (a new request id on every call, as a
+//! gateway's first failures are), `nested-success`, `nested-status`, `nested-pattern`,
+//! `nested-4k-text`.
 
 use retry_engine::{FixedClock, OwnedToolResult, Plugin, SplitMix64, ToolCall};
 
@@ -19,7 +21,7 @@ fn main() {
     let flat = r#"{"max_retries": 10}"#;
     let (config, result) = match path.as_str() {
         "flat-success" => (flat, OwnedToolResult::text("ok")),
-        "flat-retry" => (
+        "flat-retry" | "flat-retry-fresh" => (
             flat,
             with_text(
                 OwnedToolResult::structured(r#"{"status_code":503}"#).with_error(),
@@ -51,15 +53,19 @@ fn main() {
         wall_ms: 1_767_225_600_000,
     };
     let mut rng = SplitMix64::new(1);
-    let call = ToolCall {
-        tool: "api_caller",
-        request_id: "req-1",
-        trace_id: None,
-        result: &result,
-    };
+    let fresh = path.ends_with("-fresh");
+    let request_ids: Vec<String> = (0..if fresh { calls } else { 1 })
+        .map(|index| format!("req-{index}"))
+        .collect();
     let start = std::time::Instant::now();
     let mut retries = 0u32;
-    for _ in 0..calls {
+    for index in 0..calls {
+        let call = ToolCall {
+            tool: "api_caller",
+            request_id: &request_ids[if fresh { index as usize } else { 0 }],
+            trace_id: None,
+            result: &result,
+        };
         retries += u32::from(plugin.tool_post_invoke(&call, &clock, &mut rng).retry);
     }
     let ns = start.elapsed().as_nanos() as f64 / f64::from(calls);

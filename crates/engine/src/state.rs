@@ -1,15 +1,20 @@
 //! Per-request retry state: consecutive failures per (tool, request id), bounded in time and
 //! in size.
 //!
-//! # Why a nested map and an age index
+//! # Why a nested map and an age queue
 //! The pair is a real pair: tools are looked up first, then requests within the tool, so tool
 //! `a:b` with request `c` and tool `a` with request `b:c` never share a counter (the ContextForge
 //! plugin joined them with `:` into one string). Lookups borrow the caller's `&str`s, so the
-//! success path allocates nothing. An index ordered by last failure time makes both bounds
-//! cheap: entries idle for longer than the TTL are dropped from its front on every write, and
-//! when the store is full the least recently failed entry is evicted.
+//! success path allocates nothing. A queue in order of failure makes both bounds cheap: entries
+//! idle for longer than the TTL are dropped from its front on every write, and when the store is
+//! full the least recently failed entry is evicted. The queue is cleaned lazily (an entry whose
+//! pair failed again or was forgotten is skipped when it reaches the front) and compacted when
+//! stale entries outnumber live ones, so every operation is amortised O(1) and the queue never
+//! holds more than about twice the tracked pairs. (An ordered map did the same in O(log n),
+//! which was most of the cost of a gateway's typical call: a first failure of a new request.)
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
+use std::sync::Arc;
 
 use foldhash::HashMap;
 
@@ -37,10 +42,27 @@ pub struct RequestState {
 pub struct RequestStore {
     ttl_ms: u64,
     capacity: usize,
-    by_tool: HashMap<Box<str>, HashMap<Box<str>, RequestState>>,
-    by_age: BTreeMap<(u64, u64), (Box<str>, Box<str>)>,
+    by_tool: HashMap<Arc<str>, HashMap<Arc<str>, RequestState>>,
+    /// Failures in the order they happened, with the same keys as `by_tool` (shared rather than
+    /// copied: a new pair allocates its request id once, its tool name only when the tool is
+    /// new). An entry is live while its pair's `sequence` still matches.
+    by_age: VecDeque<AgeEntry>,
+    /// Tracked pairs (live entries of `by_age`).
+    tracked: usize,
     next_sequence: u64,
 }
+
+/// One failure in the age queue.
+#[derive(Debug, Clone)]
+struct AgeEntry {
+    sequence: u64,
+    last_failure_ms: u64,
+    tool: Arc<str>,
+    request: Arc<str>,
+}
+
+/// Stale queue entries allowed beyond the live ones before the queue is compacted.
+const STALE_SLACK: usize = 64;
 
 impl Default for RequestStore {
     fn default() -> Self {
@@ -56,19 +78,20 @@ impl RequestStore {
             ttl_ms,
             capacity: capacity.max(1),
             by_tool: HashMap::default(),
-            by_age: BTreeMap::new(),
+            by_age: VecDeque::new(),
+            tracked: 0,
             next_sequence: 0,
         }
     }
 
     /// How many pairs are tracked.
     pub fn len(&self) -> usize {
-        self.by_age.len()
+        self.tracked
     }
 
     /// Whether no pair is tracked.
     pub fn is_empty(&self) -> bool {
-        self.by_age.is_empty()
+        self.tracked == 0
     }
 
     /// The state of a pair, if tracked and not expired at `now_ms`.
@@ -83,23 +106,36 @@ impl RequestStore {
         self.drop_expired(now_ms);
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        if let Some(state) = self
-            .by_tool
-            .get_mut(tool)
-            .and_then(|requests| requests.get_mut(request))
+        let ttl_ms = self.ttl_ms;
+        let requests = self.by_tool.get_key_value(tool);
+        let known_tool = requests.map(|(tool, _)| Arc::clone(tool));
+        let known_request = requests
+            .and_then(|(_, requests)| requests.get_key_value(request))
+            .map(|(request, _)| Arc::clone(request));
+        if let Some(request_key) = known_request
+            && let Some(state) = self
+                .by_tool
+                .get_mut(tool)
+                .and_then(|requests| requests.get_mut(request))
         {
-            let key = self
-                .by_age
-                .remove(&(state.last_failure_ms, state.sequence))
-                .unwrap_or_else(|| (tool.into(), request.into()));
+            // Expired but not yet dropped (a clock that went backwards): start afresh.
+            if now_ms.saturating_sub(state.last_failure_ms) > ttl_ms {
+                state.failures = 0;
+            }
             state.failures = state.failures.saturating_add(1);
             state.last_failure_ms = now_ms;
             state.sequence = sequence;
             let failures = state.failures;
-            self.by_age.insert((now_ms, sequence), key);
+            let entry = AgeEntry {
+                sequence,
+                last_failure_ms: now_ms,
+                tool: known_tool.unwrap_or_else(|| Arc::from(tool)),
+                request: request_key,
+            };
+            self.push(entry);
             return failures;
         }
-        if self.by_age.len() >= self.capacity {
+        if self.tracked >= self.capacity {
             self.evict_oldest();
         }
         let state = RequestState {
@@ -107,12 +143,19 @@ impl RequestStore {
             last_failure_ms: now_ms,
             sequence,
         };
+        let request: Arc<str> = Arc::from(request);
+        let tool = known_tool.unwrap_or_else(|| Arc::from(tool));
         self.by_tool
-            .entry(tool.into())
+            .entry(Arc::clone(&tool))
             .or_default()
-            .insert(request.into(), state);
-        self.by_age
-            .insert((now_ms, sequence), (tool.into(), request.into()));
+            .insert(Arc::clone(&request), state);
+        self.tracked += 1;
+        self.push(AgeEntry {
+            sequence,
+            last_failure_ms: now_ms,
+            tool,
+            request,
+        });
         1
     }
 
@@ -130,15 +173,16 @@ impl RequestStore {
     }
 
     fn remove(&mut self, tool: &str, request: &str) -> Option<RequestState> {
-        if self.by_age.is_empty() {
+        if self.tracked == 0 {
             return None;
         }
         let requests = self.by_tool.get_mut(tool)?;
         let state = requests.remove(request)?;
-        self.by_age.remove(&(state.last_failure_ms, state.sequence));
         if requests.is_empty() {
             self.by_tool.remove(tool);
         }
+        // Its queue entry is now stale and is skipped when it reaches the front.
+        self.tracked -= 1;
         Some(state)
     }
 
@@ -146,22 +190,61 @@ impl RequestStore {
         now_ms.saturating_sub(state.last_failure_ms) > self.ttl_ms
     }
 
-    fn drop_expired(&mut self, now_ms: u64) {
-        while let Some((&(last_failure_ms, _), _)) = self.by_age.first_key_value() {
-            if now_ms.saturating_sub(last_failure_ms) <= self.ttl_ms {
-                break;
-            }
-            self.evict_oldest();
+    /// Whether `entry` still stands for its pair's last failure.
+    fn is_live(&self, entry: &AgeEntry) -> bool {
+        self.by_tool
+            .get(&entry.tool)
+            .and_then(|requests| requests.get(&entry.request))
+            .is_some_and(|state| state.sequence == entry.sequence)
+    }
+
+    /// Appends a failure to the queue, compacting it when stale entries outnumber live ones
+    /// (amortised O(1): a compaction follows at least `tracked + STALE_SLACK` pushes).
+    fn push(&mut self, entry: AgeEntry) {
+        self.by_age.push_back(entry);
+        if self.by_age.len() > 2 * self.tracked + STALE_SLACK {
+            let mut queue = std::mem::take(&mut self.by_age);
+            queue.retain(|entry| self.is_live(entry));
+            self.by_age = queue;
         }
     }
 
-    fn evict_oldest(&mut self) {
-        if let Some((_, (tool, request))) = self.by_age.pop_first()
-            && let Some(requests) = self.by_tool.get_mut(&tool)
+    /// Forgets the pair `entry` stands for, if it is still live; returns whether it was.
+    fn remove_live(&mut self, entry: &AgeEntry) -> bool {
+        let Some(requests) = self.by_tool.get_mut(&entry.tool) else {
+            return false;
+        };
+        if requests
+            .get(&entry.request)
+            .is_none_or(|state| state.sequence != entry.sequence)
         {
-            requests.remove(&request);
-            if requests.is_empty() {
-                self.by_tool.remove(&tool);
+            return false;
+        }
+        requests.remove(&entry.request);
+        if requests.is_empty() {
+            self.by_tool.remove(&entry.tool);
+        }
+        self.tracked -= 1;
+        true
+    }
+
+    /// Drops the queue's expired front: entries behind it failed later.
+    fn drop_expired(&mut self, now_ms: u64) {
+        while let Some(front) = self.by_age.front() {
+            if now_ms.saturating_sub(front.last_failure_ms) <= self.ttl_ms {
+                break;
+            }
+            if let Some(entry) = self.by_age.pop_front() {
+                self.remove_live(&entry);
+            }
+        }
+    }
+
+    /// Forgets the least recently failed pair, skipping stale entries on the way.
+    fn evict_oldest(&mut self) {
+        while let Some(entry) = self.by_age.pop_front() {
+            if self.remove_live(&entry) {
+                break;
             }
         }
     }
@@ -249,6 +332,40 @@ mod tests {
         }
         assert_eq!(store.len(), 1000);
         assert_eq!(store.by_tool["t"].len(), 1000);
+    }
+
+    #[test]
+    fn queue_stays_bounded_when_one_pair_fails_forever_behind_another() {
+        let mut store = RequestStore::new(u64::MAX, 10);
+        store.record_failure("t", "first", 0);
+        for i in 0..100_000u64 {
+            store.record_failure("t", "busy", i);
+            store.clear("t", "other");
+            assert!(store.by_age.len() <= 2 * store.len() + STALE_SLACK + 1);
+        }
+        assert_eq!(store.len(), 2);
+        assert_eq!(store.get("t", "first", 0).map(|s| s.failures), Some(1));
+    }
+
+    #[test]
+    fn record_failure_forgotten_pairs_leave_no_live_queue_entry() {
+        let mut store = RequestStore::new(u64::MAX, 2);
+        store.record_failure("t", "a", 0);
+        store.record_failure("t", "b", 1);
+        store.clear("t", "a");
+        store.record_failure("t", "c", 2);
+        store.record_failure("t", "d", 3);
+        assert_eq!(store.len(), 2, "b, the oldest live pair, was evicted");
+        assert!(store.get("t", "b", 3).is_none());
+        assert!(store.get("t", "c", 3).is_some() && store.get("t", "d", 3).is_some());
+    }
+
+    #[test]
+    fn record_failure_on_expired_pair_behind_a_backwards_clock_starts_fresh() {
+        let mut store = RequestStore::new(1000, 10);
+        store.record_failure("t", "late", 5000);
+        store.record_failure("t", "r", 10);
+        assert_eq!(store.record_failure("t", "r", 4000), 1);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! to do. Anything that does not fit a typed field is kept, never dropped: an unknown content
 //! block travels as JSON text in `content-block::other`.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::bindings::{
@@ -9,34 +11,87 @@ use crate::bindings::{
     ResourcePostFetchPayload, TextContent, ToolPostInvokePayload,
 };
 
-/// The WIT `call-tool-result` for an MCP `CallToolResult` given as JSON. A value that is not an
-/// object becomes an empty result (a success, as the ContextForge plugin treats it).
-pub fn call_tool_result(result: &Value) -> CallToolResult {
-    let Value::Object(map) = result else {
+/// Read access to a JSON-like value: what the conversion needs. It is implemented for
+/// [`serde_json::Value`] here, and a host whose values live elsewhere (the Python package's
+/// dicts) implements it for its own type, so the MCP-to-WIT mapping is written once and no host
+/// has to build an intermediate JSON tree on every call.
+pub trait JsonLike: Sized {
+    /// Whether the value is an object (a mapping).
+    fn is_object(&self) -> bool;
+    /// The member `key` of an object; `None` for a missing key, a null-free miss, or a value
+    /// that is not an object.
+    fn member(&self, key: &str) -> Option<Self>;
+    /// The value as text, when it is a string.
+    fn as_text(&self) -> Option<Cow<'_, str>>;
+    /// The value, when it is a real boolean (not a number or a string).
+    fn as_boolean(&self) -> Option<bool>;
+    /// Whether the value is null.
+    fn is_null(&self) -> bool;
+    /// The elements, when the value is an array.
+    fn elements(&self) -> Option<Vec<Self>>;
+    /// The value as compact JSON text.
+    fn to_json_text(&self) -> String;
+}
+
+impl<'a> JsonLike for &'a Value {
+    fn is_object(&self) -> bool {
+        Value::is_object(self)
+    }
+
+    fn member(&self, key: &str) -> Option<&'a Value> {
+        self.get(key)
+    }
+
+    fn as_text(&self) -> Option<Cow<'_, str>> {
+        self.as_str().map(Cow::Borrowed)
+    }
+
+    fn as_boolean(&self) -> Option<bool> {
+        self.as_bool()
+    }
+
+    fn is_null(&self) -> bool {
+        Value::is_null(self)
+    }
+
+    fn elements(&self) -> Option<Vec<&'a Value>> {
+        self.as_array().map(|items| items.iter().collect())
+    }
+
+    fn to_json_text(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// The WIT `call-tool-result` for an MCP `CallToolResult`. A value that is not an object
+/// becomes an empty result (a success, as the ContextForge plugin treats it).
+pub fn call_tool_result(result: impl JsonLike) -> CallToolResult {
+    if !result.is_object() {
         return CallToolResult {
             content: Vec::new(),
             is_error: None,
             structured_content: None,
             meta: None,
         };
-    };
-    let content = match map.get("content") {
-        Some(Value::Array(items)) => items.iter().map(content_block).collect(),
-        _ => Vec::new(),
-    };
+    }
+    let content = result
+        .member("content")
+        .and_then(|content| content.elements())
+        .map(|items| items.iter().map(content_block).collect())
+        .unwrap_or_default();
     CallToolResult {
         content,
-        is_error: map.get("isError").and_then(Value::as_bool),
-        structured_content: map
-            .get("structuredContent")
+        is_error: result.member("isError").and_then(|flag| flag.as_boolean()),
+        structured_content: result
+            .member("structuredContent")
             .filter(|value| !value.is_null())
-            .map(Value::to_string),
-        meta: map.get("_meta").map(Value::to_string),
+            .map(|value| value.to_json_text()),
+        meta: result.member("_meta").map(|value| value.to_json_text()),
     }
 }
 
 /// The WIT payload of `tool-post-invoke`.
-pub fn tool_payload(tool: &str, result: &Value) -> ToolPostInvokePayload {
+pub fn tool_payload(tool: &str, result: impl JsonLike) -> ToolPostInvokePayload {
     ToolPostInvokePayload {
         name: tool.to_owned(),
         result: call_tool_result(result),
@@ -44,10 +99,10 @@ pub fn tool_payload(tool: &str, result: &Value) -> ToolPostInvokePayload {
 }
 
 /// The WIT payload of `resource-post-fetch`; `content` is kept when it holds a `uri`.
-pub fn resource_payload(uri: &str, content: Option<&Value>) -> ResourcePostFetchPayload {
+pub fn resource_payload(uri: &str, content: Option<impl JsonLike>) -> ResourcePostFetchPayload {
     ResourcePostFetchPayload {
         uri: uri.to_owned(),
-        content: content.and_then(resource_contents),
+        content: content.as_ref().and_then(resource_contents),
     }
 }
 
@@ -62,14 +117,21 @@ pub fn context(request_id: &str, trace_id: Option<&str>, server_id: Option<&str>
     }
 }
 
-fn content_block(item: &Value) -> ContentBlock {
-    typed_block(item).unwrap_or_else(|| ContentBlock::Other(item.to_string()))
+fn content_block<J: JsonLike>(item: &J) -> ContentBlock {
+    typed_block(item).unwrap_or_else(|| ContentBlock::Other(item.to_json_text()))
 }
 
-fn typed_block(item: &Value) -> Option<ContentBlock> {
-    let annotations = || item.get("annotations").map(Value::to_string);
-    let text = |key: &str| item.get(key).and_then(Value::as_str).map(str::to_owned);
-    let block = match item.get("type")?.as_str()? {
+/// The text of `value`'s member `key`, when it is a string.
+fn text_of<J: JsonLike>(value: &J, key: &str) -> Option<String> {
+    value
+        .member(key)
+        .and_then(|member| member.as_text().map(Cow::into_owned))
+}
+
+fn typed_block<J: JsonLike>(item: &J) -> Option<ContentBlock> {
+    let annotations = || item.member("annotations").map(|value| value.to_json_text());
+    let text = |key: &str| text_of(item, key);
+    let block = match item.member("type")?.as_text()?.as_ref() {
         "text" => ContentBlock::Text(TextContent {
             text: text("text")?,
             annotations: annotations(),
@@ -92,14 +154,14 @@ fn typed_block(item: &Value) -> Option<ContentBlock> {
             description: text("description"),
             mime_type: text("mimeType"),
         }),
-        "resource" => ContentBlock::EmbeddedResource(resource_contents(item.get("resource")?)?),
+        "resource" => ContentBlock::EmbeddedResource(resource_contents(&item.member("resource")?)?),
         _ => return None,
     };
     Some(block)
 }
 
-fn resource_contents(value: &Value) -> Option<ResourceContents> {
-    let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
+fn resource_contents<J: JsonLike>(value: &J) -> Option<ResourceContents> {
+    let text = |key: &str| text_of(value, key);
     Some(ResourceContents {
         uri: text("uri")?,
         mime_type: text("mimeType").or_else(|| text("mime_type")),
