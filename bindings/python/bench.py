@@ -185,6 +185,42 @@ def construction(runs: int) -> dict:
     }
 
 
+def threads(calls: int, workers: int = 4) -> list[dict]:
+    """Decisions per second with ``workers`` threads sharing one ``Plugin`` (each thread its own
+    tool), with one instance behind a lock and with one instance per thread (``shards``). Calls
+    keep the GIL (a decision takes a microsecond or two, and a gateway calls from one event
+    loop), so threads take turns either way: this shows that sharing costs nothing, not a
+    parallel speed-up."""
+    import threading
+
+    from retry_with_backoff_component import Plugin
+
+    rows = []
+    for shards in (1, workers):
+        plugin = Plugin(CONFIG, shards=shards)
+        per_thread = max(1, calls // workers)
+
+        def work(index: int) -> None:
+            tool = f"tool-{index}"
+            for call in range(per_thread):
+                plugin.tool_post_invoke(tool, UNAVAILABLE if call % 4 == 3 else OK, f"r-{index}-{call}")
+
+        pool = [threading.Thread(target=work, args=(index,)) for index in range(workers)]
+        start = time.perf_counter()
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+        elapsed = time.perf_counter() - start
+        rows.append({"threads": workers, "shards": shards, "decisions_per_sec": per_thread * workers / elapsed})
+    single = Plugin(CONFIG)
+    start = time.perf_counter()
+    for call in range(calls):
+        single.tool_post_invoke("tool", UNAVAILABLE if call % 4 == 3 else OK, f"r-{call}")
+    rows.insert(0, {"threads": 1, "shards": 1, "decisions_per_sec": calls / (time.perf_counter() - start)})
+    return rows
+
+
 def render(report: dict) -> str:
     lines = [
         "| path | cpex-retry-with-backoff 0.3.11 ns/call | this package ns/call | wasmtime-py ns/call | this package x published | wasmtime-py x published |",
@@ -207,6 +243,11 @@ def render(report: dict) -> str:
         f"construct a plugin object: published {build['published_construct_ms']:.3f} ms, "
         f"this package {build['ours_construct_ms']:.3f} ms; wasmtime-py compile "
         f"{build['wasmtime_py_compile_ms']:.0f} ms, instantiate {build['wasmtime_py_instantiate_ms']:.2f} ms",
+        "threads (Plugin API, 3 successes then a 503): "
+        + ", ".join(
+            f"{row['threads']} thread(s) on {row['shards']} instance(s) {row['decisions_per_sec']:,.0f}/s".replace(",", " ")
+            for row in report["threads"]
+        ),
         f"({report['calls']} calls per run, {report['runs']} runs interleaved, median; "
         f"wasmtime-py {report['raw_calls']} calls per run)",
     ]
@@ -223,6 +264,7 @@ def main() -> int:
         "rows": per_call(args.calls, args.runs),
         "cold_start": cold_start(args.runs),
         "construction": construction(args.runs),
+        "threads": threads(args.calls),
         "calls": args.calls,
         "runs": args.runs,
         "raw_calls": max(20, args.calls // 200),

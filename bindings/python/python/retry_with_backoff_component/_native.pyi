@@ -1,6 +1,7 @@
 """Type stubs of the extension module (wasmtime and the component, compiled in)."""
 
 from os import PathLike
+from pathlib import Path
 from typing import Any, Mapping
 
 DEFAULT_START_WALL_MS: int
@@ -115,7 +116,7 @@ class Component:
 def component_bytes() -> bytes:
     """The bundled component's ``.wasm`` bytes, for other runtimes."""
 
-def cache_dir() -> str:
+def cache_dir() -> Path:
     """Where compiled components are cached (``RETRY_WITH_BACKOFF_CACHE_DIR`` overrides)."""
 
 class ContextForgeHooks:
