@@ -39,6 +39,15 @@ bench-python *args:
     target/py-bench-venv/bin/python -m pip install --quiet "./bindings/python[bench]"
     target/py-bench-venv/bin/python bindings/python/bench.py {{args}}
 
+# Install the npm package's locked dependencies and run its tests (the wrapper, and every
+# conformance scenario through bin/conformance.mjs).
+test-js:
+    cd bindings/js && npm ci && npm test
+
+# The Node benchmark: the wrapper, the bare transpiled export and the floor component.
+bench-js *args:
+    cd bindings/js && npm ci && npm run bench -- {{args}}
+
 # Formatting and lints, as CI runs them.
 lint:
     cargo fmt --all -- --check

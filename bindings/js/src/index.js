@@ -1,0 +1,121 @@
+// @mcp-plugins/retry-with-backoff: the retry-with-backoff WebAssembly component for JavaScript
+// gateways. The component (transpiled by jco at build time) decides; this wrapper takes plain
+// MCP JSON, gives every plugin its own instance, clock and random source, and returns plain
+// objects.
+
+import { readFileSync } from 'node:fs';
+
+import { instantiate } from '../gen/retry/retry_component.js';
+import { callToolResult, JsonText, pluginContext, resourcePayload } from './payload.js';
+import { DEFAULT_START_WALL_MS, SeededRandom, VirtualClock, wasiImports } from './wasi.js';
+
+export { DEFAULT_START_WALL_MS, JsonText, SeededRandom, VirtualClock };
+
+/** A configuration the component refused; the previous one stays in force. */
+export class ConfigError extends Error {
+  /**
+   * @param {{key: string, message: string}[]} issues every broken rule, with its key ('' for
+   *   text that is not a JSON object)
+   */
+  constructor(issues) {
+    const lines = issues.map(({ key, message }) => (key ? `  [${key}] ${message}` : `  ${message}`));
+    super(`the plugin refused its config (${issues.length} issue(s))\n${lines.join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+const coreModules = new Map();
+
+/** The component's core modules, compiled once per process and shared by every instance. */
+function coreModule(name) {
+  let module = coreModules.get(name);
+  if (!module) {
+    module = new WebAssembly.Module(readFileSync(new URL(`../gen/retry/${name}`, import.meta.url)));
+    coreModules.set(name, module);
+  }
+  return module;
+}
+
+function configText(config) {
+  if (config === undefined || config === null) return '{}';
+  return typeof config === 'string' ? config : JSON.stringify(config);
+}
+
+function configError(error) {
+  const payload = error?.payload;
+  if (payload?.tag === 'malformed') return new ConfigError([{ key: '', message: payload.val }]);
+  if (payload?.tag === 'invalid') {
+    return new ConfigError(payload.val.map(({ key, message }) => ({ key, message })));
+  }
+  return error;
+}
+
+/** One plugin: its own component instance and state. */
+export class Plugin {
+  #exports;
+
+  /** Use `createPlugin`. */
+  constructor(exports) {
+    this.#exports = exports;
+  }
+
+  /**
+   * Validates `config` (an object, or JSON text) and puts it in force, dropping all retry and
+   * breaker state. Throws a `ConfigError` listing every issue.
+   */
+  configure(config) {
+    try {
+      this.#exports.configure(configText(config));
+    } catch (error) {
+      throw configError(error);
+    }
+  }
+
+  /**
+   * Decides whether the gateway should retry a tool call.
+   * @param {string} toolName
+   * @param {unknown} result the MCP `CallToolResult` as received
+   * @param {{requestId?: string, traceId?: string, serverId?: string, tenantId?: string, user?: string}} [context]
+   * @returns {{retry: boolean, retryDelayMs: number, metadata: object, warning: string|null}}
+   */
+  toolPostInvoke(toolName, result, context) {
+    const answer = this.#exports.toolPostInvoke(
+      { name: String(toolName), result: callToolResult(result) },
+      pluginContext(context),
+    );
+    return {
+      retry: answer.retry,
+      retryDelayMs: Number(answer.retryDelayMs),
+      metadata: answer.metadata === '{}' ? {} : JSON.parse(answer.metadata),
+      warning: answer.warning ?? null,
+    };
+  }
+
+  /**
+   * The metadata for a resource fetch (the retry policy in force); a fetch is never retried.
+   * @returns {{metadata: object}}
+   */
+  resourcePostFetch(uri, content, context) {
+    const answer = this.#exports.resourcePostFetch(resourcePayload(uri, content), pluginContext(context));
+    return { metadata: JSON.parse(answer.metadata) };
+  }
+
+  /** The configuration in force: schema, every key's effective value, policy per tool and class. */
+  describe() {
+    return JSON.parse(this.#exports.describe());
+  }
+}
+
+/**
+ * A new plugin with its own component instance.
+ * @param {{config?: object|string, clock?: {nowMs(): number, wallMs(): number}, random?: number|bigint|{nextU64(): bigint}}} [options]
+ *   `config` is applied at once (default: the manifest's defaults); `clock` and `random`
+ *   virtualise time and randomness (default: the host's real clocks and secure random).
+ */
+export function createPlugin({ config, clock, random } = {}) {
+  const exports = instantiate(coreModule, wasiImports({ clock, random }));
+  const plugin = new Plugin(exports.plugin);
+  if (config !== undefined && config !== null) plugin.configure(config);
+  return plugin;
+}

@@ -1,0 +1,102 @@
+// From MCP JSON, as a JavaScript gateway holds it, to the WIT records as jco represents them
+// (camelCase record fields, variants as {tag, val}, options as undefined). The same mapping as
+// the Rust hosts' (crates/host/src/payload.rs): anything that does not fit a typed field is
+// kept as JSON text in `content-block::other`, never dropped.
+
+/**
+ * A JSON value given as its text, passed to the component exactly as written: numbers that
+ * JavaScript cannot hold apart or exactly (`404.0` is not `404` to the plugin; `2**64 - 1`)
+ * keep their spelling. Accepted wherever the wrapper takes MCP JSON.
+ */
+export class JsonText {
+  /** @param {string} text */
+  constructor(text) {
+    this.text = text;
+  }
+
+  toJSON() {
+    return JSON.parse(this.text);
+  }
+}
+
+const isObject = (value) =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof JsonText);
+const text = (value, key) => (typeof value[key] === 'string' ? value[key] : undefined);
+const json = (value) => (value instanceof JsonText ? value.text : (JSON.stringify(value) ?? 'null'));
+const isNull = (value) => value === undefined || value === null || (value instanceof JsonText && value.text.trim() === 'null');
+
+function resourceContents(value) {
+  if (!isObject(value) || typeof value.uri !== 'string') return undefined;
+  return {
+    uri: value.uri,
+    mimeType: text(value, 'mimeType') ?? text(value, 'mime_type'),
+    text: text(value, 'text'),
+    blob: text(value, 'blob'),
+  };
+}
+
+function typedBlock(item) {
+  if (!isObject(item)) return undefined;
+  const annotations = 'annotations' in item ? json(item.annotations) : undefined;
+  switch (item.type) {
+    case 'text':
+      return typeof item.text === 'string' ? { tag: 'text', val: { text: item.text, annotations } } : undefined;
+    case 'image':
+    case 'audio': {
+      const data = text(item, 'data');
+      const mimeType = text(item, 'mimeType');
+      if (data === undefined || mimeType === undefined) return undefined;
+      return { tag: item.type, val: { data, mimeType, annotations } };
+    }
+    case 'resource_link': {
+      const uri = text(item, 'uri');
+      const name = text(item, 'name');
+      if (uri === undefined || name === undefined) return undefined;
+      return {
+        tag: 'resource-link',
+        val: { uri, name, description: text(item, 'description'), mimeType: text(item, 'mimeType') },
+      };
+    }
+    case 'resource': {
+      const contents = resourceContents(item.resource);
+      return contents ? { tag: 'embedded-resource', val: contents } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+const contentBlock = (item) => typedBlock(item) ?? { tag: 'other', val: json(item) };
+
+/**
+ * The WIT `call-tool-result` of an MCP `CallToolResult`. A value that is not an object is an
+ * empty result (a success, as the ContextForge plugin treats it); `isError` counts only when it
+ * is a real boolean.
+ */
+export function callToolResult(result) {
+  if (!isObject(result)) return { content: [] };
+  return {
+    content: Array.isArray(result.content) ? result.content.map(contentBlock) : [],
+    isError: typeof result.isError === 'boolean' ? result.isError : undefined,
+    structuredContent: isNull(result.structuredContent) ? undefined : json(result.structuredContent),
+    meta: '_meta' in result ? json(result._meta) : undefined,
+  };
+}
+
+/** The WIT `resource-post-fetch-payload`; `content` is kept when it holds a `uri`. */
+export function resourcePayload(uri, content) {
+  return { uri: String(uri), content: resourceContents(content) };
+}
+
+const optionalText = (value) => (typeof value === 'string' ? value : undefined);
+
+/** The WIT `plugin-context` of `{requestId, traceId, serverId, tenantId, user}`. */
+export function pluginContext(context = {}) {
+  return {
+    requestId: String(context.requestId ?? ''),
+    traceId: optionalText(context.traceId),
+    serverId: optionalText(context.serverId),
+    tenantId: optionalText(context.tenantId),
+    user: optionalText(context.user),
+  };
+}
