@@ -261,3 +261,15 @@ def test_same_decisions_as_the_plugin_it_replaces(tmp_path):
     ours = outcomes(KIND)
     theirs = outcomes("cpex_retry_with_backoff.retry_with_backoff.RetryWithBackoffPlugin")
     assert ours == theirs
+
+
+def test_manifest_kind_names_this_plugin_class():
+    import importlib
+
+    import yaml
+    from conftest import ROOT
+
+    manifest = yaml.safe_load((ROOT / "plugin-manifest.yaml").read_text())
+    module, _, name = manifest["kind"].rpartition(".")
+    assert getattr(importlib.import_module(module), name) is RetryWithBackoffPlugin
+    assert manifest["default_configs"]["max_retries"] == 2
