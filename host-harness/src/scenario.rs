@@ -84,7 +84,7 @@ pub enum Hook {
 
 /// An expected `retry_delay_ms`: exact, or an inclusive range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum DelayExpectation {
     /// Exactly this many ms.
     Exact(u64),
@@ -334,6 +334,12 @@ steps:
     fn parse_missing_steps_without_config_error_is_rejected() {
         assert!(Scenario::parse("name: x\n").is_err());
         assert!(Scenario::parse("name: x\nexpect_config_error: max_retries\n").is_ok());
+    }
+
+    #[test]
+    fn parse_unknown_key_in_a_delay_range_is_rejected() {
+        let text = "name: x\nsteps:\n - {hook: resource_post_fetch, uri: u, expect: {retry_delay_ms: {min: 1, mx: 5}}}\n";
+        assert!(Scenario::parse(text).is_err());
     }
 
     #[test]

@@ -1,12 +1,15 @@
 // The conformance runner for JavaScript hosts: replays scenario files (the format of
 // shared/conformance-format.md) through this package's wrapper, each scenario in a fresh
-// plugin with a virtual clock and a seeded random source, and reports exactly what the Rust
-// runner reports: one `ok`/`FAIL` line per scenario, then `N passed, N failed`.
+// plugin with a virtual clock and a seeded random source, and reports what the Rust runner
+// reports: one `ok`/`FAIL` line per scenario (failure details may be worded differently), then
+// `N passed, N failed`. YAML scalars are read with the Rust runner's rules (serde_yaml): an
+// integer is decimal without leading zeros, or 0x/0o/0b with an optional sign; a float needs a
+// point or an exponent; `03` and `1_000` are strings.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 
 import { ConfigError, createPlugin, DEFAULT_START_WALL_MS, VirtualClock } from './index.js';
 import { JsonText } from './payload.js';
@@ -31,42 +34,71 @@ const kind = (value) => {
 
 // ---- YAML as JSON ---------------------------------------------------------------------------
 
-const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/;
+const INTEGER = /^[-+]?(0|[1-9]\d*|0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+)$/;
+const FLOAT = /^[-+]?(\.\d+|\d+\.\d*|\d+(\.\d*)?[eE][-+]?\d+)$/;
+const NOT_FINITE = /^([-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/;
+const NULL = /^(~|null|Null|NULL|)$/;
+const BOOLEAN = /^(true|True|TRUE|false|False|FALSE)$/;
 
-/** The JSON text of a YAML node, numbers spelled as written (`404.0` stays a float, a u64
- *  stays exact), as the Rust runner hands values to the component. */
-function jsonText(node) {
+/** The document being read, for resolving aliases. */
+let document;
+const resolve = (node) => (isAlias(node) ? node.resolve(document) : node);
+
+function integer(text) {
+  const negative = text.startsWith('-');
+  const digits = text.replace(/^[-+]/, '');
+  const value = BigInt(digits);
+  return negative ? -value : value;
+}
+
+/** A float's JSON spelling; a whole one keeps its point (`1.` is the float 1.0). */
+function float(text) {
+  const value = Number(text);
+  if (!Number.isFinite(value)) return 'null';
+  return Number.isInteger(value) && Math.abs(value) < 1e21 ? value.toFixed(1) : JSON.stringify(value);
+}
+
+/** The JSON text of a plain or quoted scalar, read as the Rust runner reads it. */
+function scalarText(node) {
+  if (node.type !== 'PLAIN' || typeof node.source !== 'string') return JSON.stringify(node.value ?? null);
+  const source = node.source;
+  if (NULL.test(source)) return 'null';
+  if (BOOLEAN.test(source)) return String(source.toLowerCase() === 'true');
+  if (INTEGER.test(source)) return integer(source).toString();
+  if (FLOAT.test(source)) return float(source);
+  if (NOT_FINITE.test(source)) return 'null';
+  return JSON.stringify(source);
+}
+
+/** The JSON text of a YAML node, numbers spelled as the component must see them (`404.0` stays
+ *  a float, a u64 stays exact). */
+function jsonText(raw) {
+  const node = resolve(raw);
   if (node === null || node === undefined) return 'null';
   if (isMap(node)) {
     const members = node.items.map((pair) => `${JSON.stringify(keyText(pair.key))}:${jsonText(pair.value)}`);
     return `{${members.join(',')}}`;
   }
   if (isSeq(node)) return `[${node.items.map(jsonText).join(',')}]`;
-  if (isScalar(node)) {
-    const { value } = node;
-    if (typeof value === 'number') {
-      const source = typeof node.source === 'string' ? node.source.replace(/^\+/, '') : '';
-      if (JSON_NUMBER.test(source)) return source;
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
-    }
-    return JSON.stringify(value ?? null);
-  }
+  if (isScalar(node)) return scalarText(node);
   return 'null';
 }
 
-function keyText(key) {
-  const value = isScalar(key) ? key.value : key;
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'object') throw new ScenarioError('a mapping key must be a scalar');
-  return isScalar(key) && typeof key.source === 'string' && typeof value === 'number' ? key.source : String(value);
+function keyText(raw) {
+  const key = resolve(raw);
+  if (!isScalar(key)) throw new ScenarioError('a mapping key must be a scalar');
+  const value = JSON.parse(scalarText(key));
+  return typeof value === 'string' ? value : String(scalarText(key));
 }
 
 /** The JavaScript value of a YAML node (as JSON.parse of its JSON text would give). */
 const jsValue = (node) => JSON.parse(jsonText(node));
 
-function member(node, key) {
+function member(raw, key) {
+  const node = resolve(raw);
   if (!isMap(node)) return undefined;
-  return node.items.find((pair) => isScalar(pair.key) && pair.key.value === key)?.value;
+  const found = node.items.find((pair) => isScalar(pair.key) && pair.key.value === key);
+  return found ? resolve(found.value) : undefined;
 }
 
 function checkKeys(node, allowed, what, lines) {
@@ -82,15 +114,18 @@ function checkKeys(node, allowed, what, lines) {
 }
 
 function u64(node, what) {
-  const source = isScalar(node) && typeof node.source === 'string' ? node.source : '';
-  if (isScalar(node) && typeof node.value === 'number' && /^\d+$/.test(source) && BigInt(source) <= U64_MAX) {
-    return BigInt(source);
-  }
+  const text = isScalar(node) ? scalarText(node) : '';
+  if (/^\d+$/.test(text) && BigInt(text) <= U64_MAX) return BigInt(text);
   throw new ScenarioError(`${what}: expected an integer from 0 to ${U64_MAX}, got ${node ? jsonText(node) : 'null'}`);
 }
 
+/** A string field: a string, or any other plain scalar as written (`request_id: 42` is "42"),
+ *  as the Rust runner reads it. */
 function text(node, what) {
   if (isScalar(node) && typeof node.value === 'string') return node.value;
+  if (isScalar(node) && node.type === 'PLAIN' && typeof node.source === 'string' && !NULL.test(node.source)) {
+    return node.source;
+  }
   throw new ScenarioError(`${what}: expected a string, got ${kind(node ? jsValue(node) : null)}`);
 }
 
@@ -152,7 +187,7 @@ function readStep(node, index, previousMs, lines) {
     const delay = member(expectNode, 'retry_delay_ms');
     if (present(delay)) expect.delay = readDelay(delay, `${what}.expect.retry_delay_ms`, lines);
     const metadata = member(expectNode, 'metadata');
-    if (metadata !== undefined) expect.metadata = jsValue(metadata);
+    if (present(metadata)) expect.metadata = jsValue(metadata);
   }
   const content = member(node, 'content');
   return {
@@ -178,8 +213,9 @@ export function loadScenario(path) {
     throw new ScenarioError(`cannot read ${path}: ${error.message}`);
   }
   const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: true });
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: true, merge: false });
   if (doc.errors.length > 0) throw new ScenarioError(doc.errors[0].message.replace(/\n+/g, ' '));
+  document = doc;
   const root = doc.contents;
   checkKeys(root, SCENARIO_KEYS, 'scenario', lines);
   const nameNode = member(root, 'name');
@@ -217,6 +253,15 @@ export function loadScenario(path) {
 
 // ---- running it -----------------------------------------------------------------------------
 
+/** Compact JSON with sorted keys, as the Rust runner prints values. */
+function dumps(value) {
+  if (Array.isArray(value)) return `[${value.map(dumps).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${dumps(value[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 /** Whole equality with numbers compared by value (1 == 1.0) and booleans apart from numbers. */
 function equal(a, b) {
   if (typeof a === 'number' && typeof b === 'number') return a === b;
@@ -237,9 +282,9 @@ export function subsetMismatch(expected, actual, path = 'metadata') {
     for (const [key, value] of Object.entries(expected)) {
       const where = `${path}.${key}`;
       if (value === null) {
-        if (key in actual) return `${where}: expected absent, got ${JSON.stringify(actual[key])}`;
+        if (key in actual) return `${where}: expected absent, got ${dumps(actual[key])}`;
       } else if (!(key in actual)) {
-        return `${where}: expected ${JSON.stringify(value)}, but it is absent`;
+        return `${where}: expected ${dumps(value)}, but it is absent`;
       } else {
         const found = subsetMismatch(value, actual[key], where);
         if (found) return found;
@@ -247,7 +292,7 @@ export function subsetMismatch(expected, actual, path = 'metadata') {
     }
     return undefined;
   }
-  return equal(expected, actual) ? undefined : `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
+  return equal(expected, actual) ? undefined : `${path}: expected ${dumps(expected)}, got ${dumps(actual)}`;
 }
 
 function call(plugin, step) {
@@ -258,7 +303,7 @@ function call(plugin, step) {
       : { retry: false, retryDelayMs: 0, warning: null, ...plugin.resourcePostFetch(step.uri, step.content, context) };
   const { metadata } = outcome;
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
-    throw new Error(`the metadata is not a JSON object: ${JSON.stringify(metadata)}`);
+    throw new Error(`the metadata is not a JSON object: ${dumps(metadata)}`);
   }
   if (outcome.retry !== outcome.retryDelayMs > 0) {
     throw new Error(`retry=${outcome.retry} with retry_delay_ms=${outcome.retryDelayMs}: a retry needs a delay >= 1 and only a retry has one`);
@@ -281,7 +326,7 @@ function check(step, outcome) {
   }
   if (expect.metadata !== undefined) {
     const mismatch = subsetMismatch(expect.metadata, outcome.metadata);
-    if (mismatch) failures.push(`${mismatch}\n  whole metadata: ${JSON.stringify(outcome.metadata)}`);
+    if (mismatch) failures.push(`${mismatch}\n  whole metadata: ${dumps(outcome.metadata)}`);
   }
   return failures;
 }

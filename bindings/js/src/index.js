@@ -39,6 +39,7 @@ function coreModule(name) {
 
 function configText(config) {
   if (config === undefined || config === null) return '{}';
+  if (config instanceof JsonText) return config.text;
   return typeof config === 'string' ? config : JSON.stringify(config);
 }
 

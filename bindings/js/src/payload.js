@@ -4,9 +4,10 @@
 // kept as JSON text in `content-block::other`, never dropped.
 
 /**
- * A JSON value given as its text, passed to the component exactly as written: numbers that
- * JavaScript cannot hold apart or exactly (`404.0` is not `404` to the plugin; `2**64 - 1`)
- * keep their spelling. Accepted wherever the wrapper takes MCP JSON.
+ * A JSON value given as its text. Where the component receives JSON text (`structuredContent`,
+ * `_meta`, annotations, unknown content blocks, the config) it is passed exactly as written, so
+ * numbers JavaScript cannot hold apart or exactly (`404.0` is not `404` to the plugin;
+ * `2**64 - 1`) keep their spelling; anywhere else it is parsed.
  */
 export class JsonText {
   /** @param {string} text */
@@ -19,13 +20,15 @@ export class JsonText {
   }
 }
 
-const isObject = (value) =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof JsonText);
+/** `value`, with a JsonText parsed where the structure itself is needed. */
+const plain = (value) => (value instanceof JsonText ? JSON.parse(value.text) : value);
+const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
 const text = (value, key) => (typeof value[key] === 'string' ? value[key] : undefined);
 const json = (value) => (value instanceof JsonText ? value.text : (JSON.stringify(value) ?? 'null'));
 const isNull = (value) => value === undefined || value === null || (value instanceof JsonText && value.text.trim() === 'null');
 
-function resourceContents(value) {
+function resourceContents(contents) {
+  const value = plain(contents);
   if (!isObject(value) || typeof value.uri !== 'string') return undefined;
   return {
     uri: value.uri,
@@ -35,7 +38,8 @@ function resourceContents(value) {
   };
 }
 
-function typedBlock(item) {
+function typedBlock(block) {
+  const item = plain(block);
   if (!isObject(item)) return undefined;
   const annotations = 'annotations' in item ? json(item.annotations) : undefined;
   switch (item.type) {
@@ -73,10 +77,12 @@ const contentBlock = (item) => typedBlock(item) ?? { tag: 'other', val: json(ite
  * empty result (a success, as the ContextForge plugin treats it); `isError` counts only when it
  * is a real boolean.
  */
-export function callToolResult(result) {
+export function callToolResult(value) {
+  const result = plain(value);
   if (!isObject(result)) return { content: [] };
+  const content = plain(result.content);
   return {
-    content: Array.isArray(result.content) ? result.content.map(contentBlock) : [],
+    content: Array.isArray(content) ? content.map(contentBlock) : [],
     isError: typeof result.isError === 'boolean' ? result.isError : undefined,
     structuredContent: isNull(result.structuredContent) ? undefined : json(result.structuredContent),
     meta: '_meta' in result ? json(result._meta) : undefined,

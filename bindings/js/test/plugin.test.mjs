@@ -134,3 +134,11 @@ test('resourcePostFetch echoes the policy and describe reports the config', () =
   assert.equal(plugin.resourcePostFetch('file:///x', { uri: 'file:///x', text: 'x' }).metadata.retry_policy.max_retries, 4);
   assert.equal(plugin.describe().schema, 'flat');
 });
+
+test('JsonText is accepted for the whole result, its parts and the config', () => {
+  const plugin = createPlugin({ config: new JsonText('{"max_retries": 2.0, "jitter": false}') });
+  const whole = new JsonText('{"isError": true, "structuredContent": {"status_code": 503}}');
+  assert.equal(plugin.toolPostInvoke('t', whole, { requestId: 'a' }).retryDelayMs, 200);
+  const parts = { isError: true, content: new JsonText('[{"type": "text", "text": "busy"}]') };
+  assert.equal(plugin.toolPostInvoke('t', parts, { requestId: 'b' }).retry, true);
+});

@@ -3,6 +3,8 @@
 //! (`retry_host::payload`), written once.
 
 use std::borrow::Cow;
+use std::cell::Cell;
+use std::rc::Rc;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
@@ -13,9 +15,13 @@ use serde::ser::{Error as _, Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
 /// How deep a Python value is read: deeper parts become null. Nothing the plugin classifies
-/// lies that deep, the component bounds its own parsing alike, and a cycle (a list that
-/// contains itself) must end rather than recurse forever.
+/// lies that deep, and the component bounds its own parsing alike.
 const MAX_DEPTH: usize = 128;
+
+/// How many values one conversion reads at most: later ones become null. A cycle (a list that
+/// contains itself twice) or a shared value nested in itself would otherwise be walked an
+/// exponential number of times while the GIL is held.
+const MAX_NODES: usize = 1_000_000;
 
 /// A Python value seen as JSON: `dict` (string keys; other keys through `str`), `list` or
 /// `tuple`, `str`, `bool`, `int`, `float` (NaN and infinities become null), `None`. Any other
@@ -26,19 +32,33 @@ const MAX_DEPTH: usize = 128;
 pub(crate) struct PyJson<'py> {
     value: Bound<'py, PyAny>,
     depth: usize,
+    /// Values this conversion may still read, shared by every part of it.
+    budget: Rc<Cell<usize>>,
 }
 
 impl<'py> PyJson<'py> {
     /// `value`, read from the top.
     pub(crate) fn new(value: Bound<'py, PyAny>) -> Self {
-        Self { value, depth: 0 }
+        Self {
+            value: plain(value),
+            depth: 0,
+            budget: Rc::new(Cell::new(MAX_NODES)),
+        }
     }
 
     fn child(&self, value: Bound<'py, PyAny>) -> Self {
         Self {
-            value,
+            value: plain(value),
             depth: self.depth + 1,
+            budget: Rc::clone(&self.budget),
         }
+    }
+
+    /// Takes one value from the budget; false when it is spent.
+    fn spend(&self) -> bool {
+        let left = self.budget.get();
+        self.budget.set(left.saturating_sub(1));
+        left > 0
     }
 
     /// The value as compact JSON text.
@@ -60,9 +80,14 @@ impl JsonLike for PyJson<'_> {
         let found = if let Ok(dict) = self.value.cast_exact::<PyDict>() {
             dict.get_item(&key).ok().flatten()
         } else if self.value.cast::<PyDict>().is_ok() {
-            // Through the mapping protocol, as the published plugin reads it; a key that
-            // cannot be read counts as absent.
-            self.value.get_item(&key).ok()
+            // A subclass may keep its data outside the C-level storage (the gateway's
+            // copy-on-write views): ask its own `get`, which neither creates missing keys (as a
+            // defaultdict's `[]` would) nor hides them. A key that cannot be read, or whose
+            // value is None, counts as absent.
+            self.value
+                .call_method1(intern!(self.value.py(), "get"), (&key,))
+                .ok()
+                .filter(|value| !value.is_none())
         } else {
             None
         };
@@ -121,7 +146,7 @@ impl Serialize for PyJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let value = &self.value;
         let fail = |err: PyErr| S::Error::custom(err.to_string());
-        if self.depth > MAX_DEPTH || value.is_none() {
+        if self.depth > MAX_DEPTH || !self.spend() || value.is_none() {
             return serializer.serialize_unit();
         }
         if let Ok(text) = value.cast::<PyString>() {
@@ -187,6 +212,26 @@ fn serialize_float<S: Serializer>(serializer: S, float: f64) -> Result<S::Ok, S:
     } else {
         serializer.serialize_unit()
     }
+}
+
+/// `value` itself, or its `model_dump(...)` when it is a model rather than plain data (a
+/// pydantic MCP type nested in a gateway's dict); a dump that fails leaves the value as it is.
+fn plain(value: Bound<'_, PyAny>) -> Bound<'_, PyAny> {
+    let plain_type = value.cast::<PyDict>().is_ok()
+        || value.cast::<PyString>().is_ok()
+        || value.cast::<PyList>().is_ok()
+        || value.cast::<PyInt>().is_ok()
+        || value.cast::<PyFloat>().is_ok()
+        || value.cast::<PyTuple>().is_ok()
+        || value.is_none();
+    if plain_type
+        || !value
+            .hasattr(intern!(value.py(), "model_dump"))
+            .unwrap_or(false)
+    {
+        return value;
+    }
+    model_dump(&value).unwrap_or(value)
 }
 
 /// `value.model_dump(mode="json", by_alias=True)`: a pydantic model as plain data, with the

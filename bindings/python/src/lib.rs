@@ -20,15 +20,13 @@ use std::sync::OnceLock;
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
-use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyList, PyString};
 use retry_host::bindings::{ConfigError as WitConfigError, PluginContext, ToolPostInvokeResult};
 use retry_host::guest_env::DEFAULT_START_WALL_MS;
 use retry_host::hook::{Configure, Describe, ResourcePostFetch, ToolPostInvoke};
-use retry_host::limits::RuntimeOptions;
 use retry_host::runtime::PLUGIN_COMPONENT;
-use retry_host::{GuestEnv, PluginPool, PluginRuntime, VirtualClock, artifact_cache, payload};
+use retry_host::{GuestEnv, PluginPool, PluginRuntime, VirtualClock, payload};
 
 create_exception!(
     _native,
@@ -151,12 +149,7 @@ fn bundled_runtime() -> PyResult<PluginRuntime> {
     if let Some(runtime) = RUNTIME.get() {
         return Ok(runtime.clone());
     }
-    let runtime = artifact_cache::load(
-        &cache::cache_dir(),
-        PLUGIN_COMPONENT,
-        RuntimeOptions::default(),
-    )
-    .map_err(|err| host_error(&err))?;
+    let runtime = cache::load(PLUGIN_COMPONENT).map_err(|err| host_error(&err))?;
     Ok(RUNTIME.get_or_init(|| runtime).clone())
 }
 
@@ -174,9 +167,12 @@ impl PyComponent {
     /// cache).
     #[staticmethod]
     fn load(path: std::path::PathBuf) -> PyResult<Self> {
-        let runtime =
-            artifact_cache::load_file(&cache::cache_dir(), &path, RuntimeOptions::default())
-                .map_err(|err| host_error(&err))?;
+        let wasm = std::fs::read(&path).map_err(|err| {
+            PyRuntimeError::new_err(format!("cannot read component {}: {err}", path.display()))
+        })?;
+        let runtime = cache::load(&wasm).map_err(|err| {
+            host_error(&err.context(format!("cannot load component {}", path.display())))
+        })?;
         Ok(Self { runtime })
     }
 
@@ -207,9 +203,9 @@ fn component_bytes(py: Python<'_>) -> Bound<'_, PyBytes> {
 }
 
 /// Where compiled components are cached (`RETRY_WITH_BACKOFF_CACHE_DIR`, else the user's
-/// cache directory).
+/// cache directory), or `None` when there is no per-user cache directory (no caching).
 #[pyfunction]
-fn cache_dir() -> std::path::PathBuf {
+fn cache_dir() -> Option<std::path::PathBuf> {
     cache::cache_dir()
 }
 
@@ -267,8 +263,9 @@ impl PyToolDecision {
 }
 
 /// One plugin: its own instance (or `shards` instances, each tool always on the same one) of
-/// the component, with its own state. Safe to share among threads: each instance has a lock,
-/// and a call that traps is replaced by a fresh instance with the same config.
+/// the component, with its own state. Safe to share among threads: each instance has a lock
+/// (calls hold the GIL, so threads take turns), and a call that traps is replaced by a fresh
+/// instance with the same config.
 #[pyclass(
     frozen,
     name = "Plugin",
@@ -286,14 +283,7 @@ impl PyPlugin {
         result: &Bound<'_, PyAny>,
         context: &PluginContext,
     ) -> PyResult<ToolPostInvokeResult> {
-        let result = if result.cast::<PyDict>().is_err()
-            && result.hasattr(intern!(result.py(), "model_dump"))?
-        {
-            json::model_dump(result)?
-        } else {
-            result.clone()
-        };
-        let payload = payload::tool_payload(tool, PyJson::new(result));
+        let payload = payload::tool_payload(tool, PyJson::new(result.clone()));
         self.pool
             .call(&ToolPostInvoke {
                 payload: &payload,
@@ -344,7 +334,8 @@ impl PyPlugin {
     /// A plugin of the bundled component. `config` (a dict, or JSON text) is applied at once;
     /// without it the defaults of the plugin manifest apply. `clock` (a `VirtualClock`) and
     /// `seed` virtualise time and randomness; by default the plugin reads the real clocks and
-    /// a secure random source. `shards` instances serve calls for different tools in parallel.
+    /// a secure random source. `shards` instances share the tools between them (each tool always
+    /// on the same one); calls hold the GIL, so threads take turns either way.
     ///
     /// Raises `ConfigError` when the config is refused.
     #[new]

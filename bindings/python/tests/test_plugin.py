@@ -175,6 +175,9 @@ def test_dict_subclass_with_overlay_is_read_through_its_mapping_methods():
         def __getitem__(self, key):
             return self._data[key]
 
+        def get(self, key, default=None):
+            return self._data.get(key, default)
+
         def items(self):
             return self._data.items()
 
@@ -220,3 +223,30 @@ def test_component_load_of_garbage_is_an_error(tmp_path):
     bad.write_bytes(b"not wasm")
     with pytest.raises(RuntimeError):
         Component.load(bad)
+
+
+def test_self_containing_structures_end_quickly():
+    loop: list = []
+    loop.append(loop)
+    loop.append(loop)
+    result = {"isError": True, "structuredContent": {"status_code": 503, "loop": loop}}
+    assert Plugin().tool_post_invoke("t", result, "r").retry is True
+
+
+def test_defaultdict_results_are_read_without_being_changed():
+    from collections import defaultdict
+
+    result = defaultdict(dict, {"isError": True})
+    assert Plugin().tool_post_invoke("t", result, "r").retry is True
+    assert set(result) == {"isError"}
+
+
+def test_pydantic_items_inside_a_dict_result_are_read_as_objects():
+    class Text:
+        def model_dump(self, mode: str, by_alias: bool) -> dict:
+            return {"type": "text", "text": "connection reset by peer"}
+
+    plugin = Plugin({"default_policy": {"jitter": False}, "retry_conditions": {"retry_on_connection_error": False}})
+    decision = plugin.tool_post_invoke("t", {"isError": True, "content": [Text()]}, "r")
+    assert decision.metadata["retry_with_backoff"]["reason"] == "connection"
+    assert decision.retry is False

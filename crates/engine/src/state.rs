@@ -9,9 +9,12 @@
 //! idle for longer than the TTL are dropped from its front on every write, and when the store is
 //! full the least recently failed entry is evicted. The queue is cleaned lazily (an entry whose
 //! pair failed again or was forgotten is skipped when it reaches the front) and compacted when
-//! stale entries outnumber live ones, so every operation is amortised O(1) and the queue never
-//! holds more than about twice the tracked pairs. (An ordered map did the same in O(log n),
-//! which was most of the cost of a gateway's typical call: a first failure of a new request.)
+//! a push leaves stale entries outnumbering live ones, so every operation is amortised O(1) and
+//! the queue holds at most `2 x capacity + 64` entries. (An ordered map did the same in
+//! O(log n), which was most of the cost of a gateway's typical call: a first failure of a new
+//! request.) The queue is in time order because failures are recorded at a time that never
+//! goes back: a clock that does (a host's virtual clock set backwards) is read as the latest
+//! time seen.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -49,6 +52,8 @@ pub struct RequestStore {
     by_age: VecDeque<AgeEntry>,
     /// Tracked pairs (live entries of `by_age`).
     tracked: usize,
+    /// The latest time a failure was recorded at, in ms.
+    latest_ms: u64,
     next_sequence: u64,
 }
 
@@ -80,6 +85,7 @@ impl RequestStore {
             by_tool: HashMap::default(),
             by_age: VecDeque::new(),
             tracked: 0,
+            latest_ms: 0,
             next_sequence: 0,
         }
     }
@@ -103,10 +109,11 @@ impl RequestStore {
     /// Records one more failure of the pair at `now_ms` and returns its consecutive failures,
     /// this one included. A pair idle for more than the TTL starts again from zero.
     pub fn record_failure(&mut self, tool: &str, request: &str, now_ms: u64) -> u32 {
+        let now_ms = now_ms.max(self.latest_ms);
+        self.latest_ms = now_ms;
         self.drop_expired(now_ms);
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        let ttl_ms = self.ttl_ms;
         let requests = self.by_tool.get_key_value(tool);
         let known_tool = requests.map(|(tool, _)| Arc::clone(tool));
         let known_request = requests
@@ -118,10 +125,6 @@ impl RequestStore {
                 .get_mut(tool)
                 .and_then(|requests| requests.get_mut(request))
         {
-            // Expired but not yet dropped (a clock that went backwards): start afresh.
-            if now_ms.saturating_sub(state.last_failure_ms) > ttl_ms {
-                state.failures = 0;
-            }
             state.failures = state.failures.saturating_add(1);
             state.last_failure_ms = now_ms;
             state.sequence = sequence;
@@ -292,8 +295,8 @@ mod tests {
         store.record_failure("t", "r", 10);
         assert_eq!(store.take("t", "r", 20), 2);
         assert_eq!(store.take("t", "r", 20), 0);
-        store.record_failure("t", "r", 0);
-        assert_eq!(store.take("t", "r", 1001), 0, "expired pairs count as none");
+        store.record_failure("t", "r", 20);
+        assert_eq!(store.take("t", "r", 1021), 0, "expired pairs count as none");
         assert!(store.is_empty());
     }
 
@@ -361,11 +364,29 @@ mod tests {
     }
 
     #[test]
-    fn record_failure_on_expired_pair_behind_a_backwards_clock_starts_fresh() {
+    fn record_failure_backwards_clock_reads_as_the_latest_time() {
         let mut store = RequestStore::new(1000, 10);
         store.record_failure("t", "late", 5000);
         store.record_failure("t", "r", 10);
-        assert_eq!(store.record_failure("t", "r", 4000), 1);
+        assert_eq!(store.record_failure("t", "r", 4000), 2, "both read as 5000");
+        assert_eq!(
+            store.record_failure("t", "r", 6001),
+            1,
+            "idle for 1001 ms since 5000"
+        );
+        assert!(store.get("t", "late", 6001).is_none());
+    }
+
+    #[test]
+    fn queue_stays_bounded_after_every_pair_is_cleared() {
+        let mut store = RequestStore::new(u64::MAX, 100);
+        for i in 0..10_000u64 {
+            store.record_failure("t", &i.to_string(), i);
+            store.record_failure("t", &i.to_string(), i);
+            store.clear("t", &i.to_string());
+            assert!(store.by_age.len() <= 2 * 100 + STALE_SLACK + 1);
+        }
+        assert!(store.is_empty());
     }
 
     #[test]

@@ -51,7 +51,7 @@ impl PluginPool {
 
     /// Calls one export on the instance its [`Route`] names. A configuration reaches every
     /// instance (they run the same component, so all accept it or all refuse it) and the first
-    /// instance's answer is returned.
+    /// instance's answer is returned; an instance that traps on it is replaced and asked again.
     ///
     /// # Errors
     /// The call trapped (that instance has been replaced).
@@ -60,9 +60,15 @@ impl PluginPool {
             Route::Key(key) => lock(&self.shards[self.shard_of(key)]).call(hook),
             Route::Any => lock(&self.shards[0]).call(hook),
             Route::Every => {
+                // The first instance first: when it traps, no instance has changed.
                 let first = lock(&self.shards[0]).call(hook)?;
                 for shard in &self.shards[1..] {
-                    lock(shard).call(hook)?;
+                    let mut shard = lock(shard);
+                    if shard.call(hook).is_err() {
+                        // It was replaced and given its previous config: the same call once
+                        // more, on the fresh instance, so that all instances end up alike.
+                        shard.call(hook)?;
+                    }
                 }
                 Ok(first)
             }

@@ -38,11 +38,6 @@ impl SupervisedPlugin {
         self.replacements
     }
 
-    /// The live instance (replaced after a trap).
-    pub fn instance(&self) -> &PluginInstance {
-        &self.instance
-    }
-
     /// Calls one export. An accepted configuration is remembered and re-applied to every
     /// replacement.
     ///

@@ -46,7 +46,8 @@ class ToolDecision:
         """A line to log at warning level (a request that exhausted its retries)."""
 
 class Plugin:
-    """One plugin with its own component instance(s) and state; safe to share among threads."""
+    """One plugin with its own component instance(s) and state; safe to share among threads
+    (each instance has a lock; calls hold the GIL)."""
 
     def __init__(
         self,
@@ -58,8 +59,9 @@ class Plugin:
     ) -> None:
         """A plugin of the bundled component, configured with ``config`` (a dict or JSON text;
         default: the manifest's defaults). ``clock`` and ``seed`` virtualise time and
-        randomness (default: real clocks, secure random). ``shards`` instances serve different
-        tools in parallel. Raises ``ConfigError`` for a refused config."""
+        randomness (default: real clocks, secure random). ``shards`` instances share the tools
+        between them (each tool always on the same one); calls hold the GIL, so threads take
+        turns. Raises ``ConfigError`` for a refused config."""
     def configure(self, config: Mapping[str, Any] | str | None) -> None:
         """Puts ``config`` in force (dropping all state) or raises ``ConfigError``."""
     def tool_post_invoke(
@@ -116,8 +118,9 @@ class Component:
 def component_bytes() -> bytes:
     """The bundled component's ``.wasm`` bytes, for other runtimes."""
 
-def cache_dir() -> Path:
-    """Where compiled components are cached (``RETRY_WITH_BACKOFF_CACHE_DIR`` overrides)."""
+def cache_dir() -> Path | None:
+    """Where compiled components are cached (``RETRY_WITH_BACKOFF_CACHE_DIR`` overrides), or
+    ``None`` without a per-user cache directory (then every process compiles)."""
 
 class ContextForgeHooks:
     """The ContextForge hooks of one plugin, each answered in one native call."""

@@ -2,10 +2,11 @@
 conformance scenarios sees the same values.
 
 PyYAML implements YAML 1.1, where ``yes``, ``no``, ``on`` and ``off`` are booleans, ``0777`` is
-octal and ``1_000`` is an integer. The Rust runner (``serde_yaml_ng``) and the JavaScript one
-(``yaml``) read those as strings, so this loader resolves plain scalars with the 1.2 rules, and
-mapping keys become JSON object keys (``429:`` becomes ``"429"``), as a gateway would hand them
-to the plugin.
+octal and ``1_000`` is an integer. The Rust runner (``serde_yaml_ng``) reads those as strings, so
+this loader resolves plain scalars with its rules: integers are decimal without leading zeros, or
+``0x``/``0o``/``0b`` with an optional sign; floats need a point or an exponent (``007.5`` and
+``1.`` are floats, ``03`` is a string); no merge keys. Mapping keys become JSON object keys
+(``429:`` becomes ``"429"``), as a gateway would hand them to the plugin.
 """
 
 from __future__ import annotations
@@ -31,13 +32,13 @@ CoreLoader.add_implicit_resolver(
 )
 CoreLoader.add_implicit_resolver(
     "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    re.compile(r"^[-+]?(?:0|[1-9][0-9]*|0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+)$"),
     list("-+0123456789"),
 )
 CoreLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+)"
         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
     ),
     list("-+0123456789."),
@@ -49,11 +50,12 @@ CoreLoader.add_implicit_resolver(
 
 def _construct_int(loader: CoreLoader, node: yaml.ScalarNode) -> int:
     text = loader.construct_scalar(node)
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text)
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
+        if digits.startswith(prefix):
+            return sign * int(digits[2:], base)
+    return sign * int(digits)
 
 
 def _construct_bool(loader: CoreLoader, node: yaml.ScalarNode) -> bool:

@@ -3,9 +3,10 @@
 ``python -m retry_with_backoff_component.conformance PATH...`` replays scenario files (the
 format of ``shared/conformance-format.md``) against the component through this package: each
 scenario gets a fresh plugin with a virtual clock and a seeded random source, every step goes
-through the same Python API a gateway uses, and the output and exit codes are the Rust
-runner's: one ``ok``/``FAIL`` line per scenario, then ``N passed, N failed``; exit 0 when
-nothing failed, 1 when a scenario failed, 2 for a path that does not exist.
+through the same Python API a gateway uses, and the report and exit codes are the Rust
+runner's: one ``ok``/``FAIL`` line per scenario (failure details may be worded differently),
+then ``N passed, N failed``; exit 0 when nothing failed, 1 when a scenario failed, 2 for a path
+that does not exist.
 """
 
 from __future__ import annotations
@@ -129,10 +130,14 @@ def _u64(value: Any, what: str) -> int:
     return value
 
 
-def _text(value: Any, what: str) -> str:
-    if not isinstance(value, str):
-        raise ScenarioError(f"{what}: expected a string, got {_kind(value)}")
-    return value
+def _text(value: Any, what: str, node: yaml.Node | None = None) -> str:
+    """A string field: a string, or any other plain scalar as written (``request_id: 42`` is
+    ``"42"``), as the Rust runner reads it."""
+    if isinstance(value, str):
+        return value
+    if isinstance(node, yaml.ScalarNode) and node.style is None and value is not None:
+        return node.value
+    raise ScenarioError(f"{what}: expected a string, got {_kind(value)}")
 
 
 def _delay(value: Any, node: yaml.Node | None, what: str) -> tuple[int | None, int | None]:
@@ -176,9 +181,13 @@ class Scenario:
     steps: list[Step]
 
 
-def _optional_text(raw: dict, key: str, what: str) -> str | None:
+def _optional_text(raw: dict, key: str, what: str, node: yaml.Node | None) -> str | None:
     value = raw.get(key)
-    return None if value is None else _text(value, f"{what}.{key}")
+    return None if value is None else _text(value, f"{what}.{key}", _child(node, key))
+
+
+def _or_default(request_id: str | None) -> str:
+    return DEFAULT_REQUEST_ID if request_id is None else request_id
 
 
 def _step(raw: Any, node: yaml.Node | None, index: int, previous_ms: int) -> Step:
@@ -196,10 +205,10 @@ def _step(raw: Any, node: yaml.Node | None, index: int, previous_ms: int) -> Ste
             f"{what}: hook must be one of `tool_post_invoke`, `resource_post_fetch`, "
             f"got {hook!r}"
         )
-    tool = _optional_text(raw, "tool", what)
+    tool = _optional_text(raw, "tool", what, node)
     if hook == "tool_post_invoke" and tool is None:
         raise ScenarioError(f"{what}: a tool_post_invoke step needs `tool`")
-    uri = _optional_text(raw, "uri", what)
+    uri = _optional_text(raw, "uri", what, node)
     if hook == "resource_post_fetch" and uri is None:
         raise ScenarioError(f"{what}: a resource_post_fetch step needs `uri`")
     expect = raw.get("expect") or {}
@@ -222,9 +231,9 @@ def _step(raw: Any, node: yaml.Node | None, index: int, previous_ms: int) -> Ste
         at_ms=at_ms,
         hook=hook,
         tool=tool or "",
-        request_id=_optional_text(raw, "request_id", what) or DEFAULT_REQUEST_ID,
-        trace_id=_optional_text(raw, "trace_id", what),
-        server_id=_optional_text(raw, "server_id", what),
+        request_id=_or_default(_optional_text(raw, "request_id", what, node)),
+        trace_id=_optional_text(raw, "trace_id", what, node),
+        server_id=_optional_text(raw, "server_id", what, node),
         result=_yaml.to_json(raw.get("result")),
         uri=uri or "",
         content=_yaml.to_json(raw["content"]) if raw.get("content") is not None else None,
@@ -248,12 +257,12 @@ def load_scenario(path: str) -> Scenario:
     _check_keys(raw, node, _SCENARIO_KEYS, "scenario")
     if "name" not in raw:
         raise ScenarioError("missing field `name`")
-    name = _text(raw["name"], "name")
+    name = _text(raw["name"], "name", _child(node, "name"))
     if raw.get("description") is not None:
-        _text(raw["description"], "description")
+        _text(raw["description"], "description", _child(node, "description"))
     expect_error = raw.get("expect_config_error")
     if expect_error is not None:
-        expect_error = _text(expect_error, "expect_config_error")
+        expect_error = _text(expect_error, "expect_config_error", _child(node, "expect_config_error"))
     seed = raw.get("random_seed")
     seed = None if seed is None else _u64(seed, "random_seed")
     start = raw.get("start_wall_ms")
@@ -289,7 +298,8 @@ def load_scenario(path: str) -> Scenario:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON with sorted keys, as the Rust runner prints values."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
 def _equal(a: Any, b: Any) -> bool:
