@@ -40,8 +40,9 @@ const NOT_FINITE = /^([-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/;
 const NULL = /^(~|null|Null|NULL|)$/;
 const BOOLEAN = /^(true|True|TRUE|false|False|FALSE)$/;
 
-/** The document being read, for resolving aliases. */
+/** The document being read (for resolving aliases) and its line counter. */
 let document;
+let lines;
 const resolve = (node) => (isAlias(node) ? node.resolve(document) : node);
 
 function integer(text) {
@@ -76,7 +77,17 @@ function jsonText(raw) {
   const node = resolve(raw);
   if (node === null || node === undefined) return 'null';
   if (isMap(node)) {
-    const members = node.items.map((pair) => `${JSON.stringify(keyText(pair.key))}:${jsonText(pair.value)}`);
+    // Duplicate keys are refused here, in one pass (the parser's own check is quadratic).
+    const seen = new Set();
+    const members = node.items.map((pair) => {
+      const key = keyText(pair.key);
+      if (seen.has(key)) {
+        const at = pair.key?.range ? ` at line ${lines.linePos(pair.key.range[0]).line}` : '';
+        throw new ScenarioError(`duplicate key \`${key}\`${at}`);
+      }
+      seen.add(key);
+      return `${JSON.stringify(key)}:${jsonText(pair.value)}`;
+    });
     return `{${members.join(',')}}`;
   }
   if (isSeq(node)) return `[${node.items.map(jsonText).join(',')}]`;
@@ -103,8 +114,13 @@ function member(raw, key) {
 
 function checkKeys(node, allowed, what, lines) {
   if (!isMap(node)) throw new ScenarioError(`${what}: expected a mapping, got ${kind(node ? jsValue(node) : null)}`);
+  const seen = new Set();
   for (const pair of node.items) {
     const key = keyText(pair.key);
+    if (seen.has(key)) {
+      throw new ScenarioError(`${what}: duplicate field \`${key}\` at line ${lines.linePos(pair.key.range[0]).line}`);
+    }
+    seen.add(key);
     if (!allowed.includes(key)) {
       const { line } = lines.linePos(pair.key.range[0]);
       const expected = allowed.map((name) => `\`${name}\``).join(', ');
@@ -212,8 +228,8 @@ export function loadScenario(path) {
   } catch (error) {
     throw new ScenarioError(`cannot read ${path}: ${error.message}`);
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: true, merge: false });
+  lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: true, merge: false, uniqueKeys: false });
   if (doc.errors.length > 0) throw new ScenarioError(doc.errors[0].message.replace(/\n+/g, ' '));
   document = doc;
   const root = doc.contents;

@@ -128,7 +128,7 @@ mod tests {
             retry_count: 1,
             delay_ms: 200,
             attempt: 1,
-            policy: nested.effective(nested.tool_slot("t"), crate::config::ClassSlot::NONE),
+            policy: &nested.effective(nested.tool_slot("t"), crate::config::ClassSlot::NONE),
             next_retry_at_ms: Some(200),
             breaker_state: BreakerState::Closed,
             consecutive_failures: 1,

@@ -142,7 +142,8 @@ pub fn classify_nested(
         .as_ref()
         .and_then(|p| p.status)
         .and_then(|s| s.as_whole());
-    let retry_on_status = config.effective(tool, ClassSlot::NONE).retry_on_status();
+    let row = config.effective(tool, ClassSlot::NONE);
+    let retry_on_status = row.retry_on_status();
     let failed = result.is_error() == Some(true)
         || probe.as_ref().is_some_and(|p| p.is_error)
         || status.is_some_and(|code| retry_on_status.contains(code));

@@ -34,13 +34,14 @@ pub(crate) fn decide<R: ToolResultView + ?Sized>(
         Classification::Success => ClassSlot::NONE,
         _ => classified.class,
     };
+    let policy = config.effective(tool, class);
     let mut annotation = Annotation {
         decision: Decision::Success,
         reason: classified.reason,
         retry_count: 0,
         delay_ms: 0,
         attempt: 0,
-        policy: config.effective(tool, class),
+        policy: &policy,
         next_retry_at_ms: None,
         breaker_state: transition.to,
         consecutive_failures: transition.consecutive_failures,

@@ -29,6 +29,8 @@ pub trait Hook {
     type Output;
     /// The export's WIT name, for error messages.
     const EXPORT: &'static str;
+    /// How many ordinary calls' execution bound (time or fuel) this call may use.
+    const BOUND_MULTIPLIER: u64 = 1;
 
     /// Which instance of a pool the call goes to.
     fn route(&self) -> Route<'_>;
@@ -57,6 +59,9 @@ pub struct Configure<'a>(pub &'a str);
 impl Hook for Configure<'_> {
     type Output = Result<(), ConfigError>;
     const EXPORT: &'static str = "configure";
+    /// A gateway-scale config (up to 40 000 tool policies, about 0.3 s) is parsed and
+    /// validated in one call: 20 times a decision's bound (about 2 s under epochs).
+    const BOUND_MULTIPLIER: u64 = 20;
 
     fn route(&self) -> Route<'_> {
         Route::Every

@@ -208,7 +208,7 @@ impl PluginRuntime {
         let mut store = Store::new(&self.engine, HostState::new(env));
         store.limiter(HostState::limiter);
         let mut budget = CallBudget(self.options);
-        budget.renew(&mut store)?;
+        budget.renew(&mut store, 1)?;
         let bindings = self
             .pre
             .instantiate(&mut store)
@@ -234,12 +234,15 @@ pub struct PluginInstance {
 struct CallBudget(RuntimeOptions);
 
 impl CallBudget {
-    fn renew(&mut self, store: &mut Store<HostState>) -> Result<()> {
+    /// Renews the bound for a call allowed `multiplier` times an ordinary call's bound.
+    fn renew(&mut self, store: &mut Store<HostState>, multiplier: u64) -> Result<()> {
         match self.0.execution_bound {
             ExecutionBound::None => {}
-            ExecutionBound::Epoch => store.set_epoch_deadline(EPOCH_DEADLINE_TICKS),
+            ExecutionBound::Epoch => {
+                store.set_epoch_deadline(EPOCH_DEADLINE_TICKS.saturating_mul(multiplier));
+            }
             ExecutionBound::Fuel => store
-                .set_fuel(self.0.fuel_per_call)
+                .set_fuel(self.0.fuel_per_call.saturating_mul(multiplier))
                 .anyhow()
                 .context("cannot set fuel")?,
         }
@@ -260,7 +263,7 @@ impl PluginInstance {
     /// replace it, as [`crate::SupervisedPlugin`] does). A refused config is not an error here
     /// but [`Configure`](crate::hook::Configure)'s answer.
     pub fn call<H: Hook>(&mut self, hook: &H) -> Result<H::Output> {
-        self.budget.renew(&mut self.store)?;
+        self.budget.renew(&mut self.store, H::BOUND_MULTIPLIER)?;
         hook.invoke(
             self.bindings.mcp_plugins_retry_with_backoff_plugin(),
             &mut self.store,

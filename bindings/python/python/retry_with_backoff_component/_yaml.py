@@ -21,7 +21,22 @@ __all__ = ["CoreLoader", "load_with_nodes", "to_json"]
 
 
 class CoreLoader(yaml.SafeLoader):
-    """A safe loader with YAML 1.2 core-schema resolution of plain scalars."""
+    """A safe loader with the Rust runner's resolution of plain scalars, refusing duplicate
+    mapping keys as it does."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, (list, dict)):
+                    continue  # refused as unhashable by the base class
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 CoreLoader.yaml_implicit_resolvers = {}

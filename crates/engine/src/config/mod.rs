@@ -42,6 +42,10 @@ pub struct PluginConfig {
 
 /// Which schema a configuration was written in, with its validated content.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per plugin, read on every call: boxing would only add an indirection"
+)]
 pub enum Schema {
     /// The ContextForge plugin's flat keys.
     Flat(FlatConfig),

@@ -1,18 +1,27 @@
 //! The specification's nested schema: a default policy, per-status, per-error-pattern and
 //! per-tool layers, retry conditions, a circuit breaker and metadata flags.
 //!
-//! # Why every combination is precomputed
+//! # Why combinations are resolved on first use
 //! A failure's policy is `default_policy`, then its error-class layer (a status code policy or
-//! the first matching error pattern), then its tool's policy. There are few layers, so every
-//! (tool, error class) combination is merged and validated here, once: a combination whose
-//! `max_backoff_ms` falls below its `backoff_base_ms` is a configuration error, not a surprise on
-//! the hot path, and a call only indexes a table.
+//! the first matching error pattern), then its tool's policy. A gateway may configure thousands
+//! of tools and hundreds of classes, so the (tool, class) combinations are not all built: the
+//! combinations without a tool policy are built here, and a tool's are merged when a call first
+//! needs them and kept in a bounded cache. Every combination is still validated here, once (a
+//! `max_backoff_ms` below its `backoff_base_ms` is a configuration error, not a surprise on the
+//! hot path), in time linear in tools and classes: only a tool's own `backoff_base_ms` or
+//! `max_backoff_ms` can break a combination the class rows do not, and each is compared with
+//! the classes sorted by the other bound.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use foldhash::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use super::layer::{POLICY_KEYS, PolicyLayer};
+use super::layer::{
+    DEFAULT_POLICY_BASE_MS, DEFAULT_POLICY_MAX_BACKOFF_MS, POLICY_KEYS, PolicyLayer,
+};
 use super::read::{self, Errors};
 use crate::backoff::{Backoff, Fixed};
 use crate::breaker::BreakerConfig;
@@ -42,6 +51,17 @@ pub const DEFAULT_RETRY_ON_TIMEOUT: bool = true;
 pub const DEFAULT_RETRY_ON_CONNECTION_ERROR: bool = true;
 /// Default of every `metadata.include_*` flag.
 pub const DEFAULT_INCLUDE: bool = true;
+
+/// Most `tool_policies` entries a config may have: twice the 20 000 overrides the ContextForge
+/// plugin is known to take. Reading a config briefly holds its JSON tree (about 1 KiB per tool
+/// policy), and 40 000 configure within 44 MiB of the component's 64 MiB.
+pub(crate) const MAX_TOOL_POLICIES: usize = 40_000;
+/// Most `error_patterns` entries a config may have.
+pub(crate) const MAX_ERROR_PATTERNS: usize = 1_000;
+/// Longest `error_patterns[i].pattern`, in bytes.
+pub(crate) const MAX_PATTERN_BYTES: usize = 1_000;
+/// Merged (tool, class) policies kept at once; the cache starts afresh when full.
+const CELL_CACHE_CAPACITY: usize = 4_096;
 
 const CONDITION_KEYS: &[&str] = &[
     "retry_on_status",
@@ -124,7 +144,6 @@ impl Default for MetadataFlags {
 pub struct EffectivePolicy {
     policy: Policy,
     retry_on_status: StatusSet,
-    described: Value,
     described_json: String,
 }
 
@@ -141,11 +160,11 @@ impl EffectivePolicy {
 
     /// The policy with the config's key names, `retry_on_status` and `source` (the layers that
     /// applied, e.g. `["default", "status:429", "tool:web_scraper"]`).
-    pub fn described(&self) -> &Value {
-        &self.described
+    pub fn described(&self) -> Value {
+        serde_json::from_str(&self.described_json).unwrap_or(Value::Null)
     }
 
-    /// [`EffectivePolicy::described`] as JSON text, serialized once at configure time.
+    /// [`EffectivePolicy::described`] as JSON text, serialized once, when the policy is built.
     pub fn described_json(&self) -> &str {
         &self.described_json
     }
@@ -164,11 +183,41 @@ pub struct NestedConfig {
     patterns: Vec<PatternLayer>,
     tools: HashMap<String, usize>,
     tool_names: Vec<String>,
-    /// `(1 + tools) x (1 + statuses + patterns)` merged policies, row-major by tool slot.
-    effective: Vec<EffectivePolicy>,
+    tool_layers: Vec<PolicyLayer>,
+    /// `default_policy` over the built-in defaults.
+    default: PolicyLayer,
+    /// Per class slot: its `source` name and its layer (slot 0: no class, an empty layer).
+    class_layers: Vec<(String, PolicyLayer)>,
+    /// Per class slot, the merged policy without a tool policy.
+    class_rows: Vec<Rc<EffectivePolicy>>,
+    /// Merged (tool, class) policies of tools with a policy, built on first use.
+    cells: CellCache,
     conditions: RetryConditions,
     breaker: BreakerConfig,
     metadata: MetadataFlags,
+}
+
+/// The bounded cache of merged (tool slot, class slot) policies. It is derived data: clones
+/// start empty and it takes no part in comparisons.
+#[derive(Default)]
+struct CellCache(RefCell<HashMap<(usize, usize), Rc<EffectivePolicy>>>);
+
+impl Clone for CellCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for CellCache {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for CellCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CellCache({} cells)", self.0.borrow().len())
+    }
 }
 
 /// Which tool policy applies: 0 for none, `1 + index` for a `tool_policies` entry.
@@ -217,8 +266,29 @@ impl NestedConfig {
     }
 
     /// The merged policy for a tool and an error class.
-    pub fn effective(&self, tool: ToolSlot, class: ClassSlot) -> &EffectivePolicy {
-        &self.effective[tool.0 * self.class_count() + class.0]
+    pub fn effective(&self, tool: ToolSlot, class: ClassSlot) -> Rc<EffectivePolicy> {
+        if tool.0 == 0 {
+            return Rc::clone(&self.class_rows[class.0]);
+        }
+        let key = (tool.0, class.0);
+        if let Some(cell) = self.cells.0.borrow().get(&key) {
+            return Rc::clone(cell);
+        }
+        let (class_source, class_layer) = &self.class_layers[class.0];
+        let tool_index = tool.0 - 1;
+        let merged = self.tool_layers[tool_index].over(&class_layer.over(&self.default));
+        let source = [
+            Some("default"),
+            (class.0 > 0).then_some(class_source.as_str()),
+            Some(&format!("tool:{}", self.tool_names[tool_index])),
+        ];
+        let cell = Rc::new(build_cell(&merged, &source, &self.conditions));
+        let mut cells = self.cells.0.borrow_mut();
+        if cells.len() >= CELL_CACHE_CAPACITY {
+            cells.clear();
+        }
+        cells.insert(key, Rc::clone(&cell));
+        cell
     }
 
     /// The retry conditions.
@@ -234,10 +304,6 @@ impl NestedConfig {
     /// The metadata flags.
     pub fn metadata(&self) -> &MetadataFlags {
         &self.metadata
-    }
-
-    fn class_count(&self) -> usize {
-        1 + self.statuses.len() + self.patterns.len()
     }
 
     /// The `resource_post_fetch` echo: the four ContextForge keys plus the other policy fields.
@@ -265,7 +331,7 @@ impl NestedConfig {
             .map(|(i, (code, _))| {
                 (
                     code.to_string(),
-                    self.effective(none, ClassSlot(1 + i)).described.clone(),
+                    self.effective(none, ClassSlot(1 + i)).described(),
                 )
             })
             .collect();
@@ -276,8 +342,7 @@ impl NestedConfig {
             .map(|(i, p)| {
                 let mut value = self
                     .effective(none, ClassSlot(1 + self.statuses.len() + i))
-                    .described
-                    .clone();
+                    .described();
                 value["pattern"] = json!(p.matcher.as_str());
                 value
             })
@@ -289,15 +354,13 @@ impl NestedConfig {
             .map(|(i, name)| {
                 (
                     name.clone(),
-                    self.effective(ToolSlot(1 + i), ClassSlot::NONE)
-                        .described
-                        .clone(),
+                    self.effective(ToolSlot(1 + i), ClassSlot::NONE).described(),
                 )
             })
             .collect();
         json!({
             "schema": "nested",
-            "default_policy": self.effective(none, ClassSlot::NONE).described,
+            "default_policy": self.effective(none, ClassSlot::NONE).described(),
             "status_code_policies": statuses,
             "error_patterns": patterns,
             "tool_policies": tools,
@@ -346,7 +409,7 @@ impl NestedConfig {
 
         let mut class_layers = vec![(
             "default_policy".to_owned(),
-            "default".to_owned(),
+            String::new(),
             PolicyLayer::default(),
         )];
         class_layers.extend(statuses.iter().map(|(code, layer)| {
@@ -363,74 +426,56 @@ impl NestedConfig {
                 p.layer.clone(),
             )
         }));
-        let mut tool_rows = vec![(String::new(), String::new(), PolicyLayer::default())];
-        tool_rows.extend(tool_names.iter().zip(&tool_layers).map(|(name, layer)| {
-            (
-                format!("tool_policies['{name}']"),
-                format!("tool:{name}"),
-                layer.clone(),
-            )
-        }));
 
-        let mut effective = Vec::with_capacity(tool_rows.len() * class_layers.len());
-        let mut broken_classes = vec![false; class_layers.len()];
-        for (tool_index, (tool_key, tool_source, tool_layer)) in tool_rows.iter().enumerate() {
-            let mut tool_broken = false;
-            for (class_index, (class_key, class_source, class_layer)) in
-                class_layers.iter().enumerate()
-            {
-                let merged = tool_layer.over(&class_layer.over(&default));
-                let mut source = vec![json!("default")];
-                if class_index > 0 {
-                    source.push(json!(class_source));
-                }
-                if tool_index > 0 {
-                    source.push(json!(tool_source));
-                }
-                let retry_on_status = merged
-                    .retry_on_status
-                    .clone()
-                    .unwrap_or_else(|| conditions.retry_on_status.clone());
-                let policy = match merged.to_policy() {
-                    Ok(policy) => policy,
-                    Err((max, base)) => {
-                        let already = broken_classes[class_index] || tool_broken;
-                        if !already {
-                            let mut layers = vec!["default_policy".to_owned()];
-                            if class_index > 0 {
-                                layers.push(class_key.clone());
-                            }
-                            if tool_index > 0 {
-                                layers.push(tool_key.clone());
-                            }
-                            let path = layers.last().cloned().unwrap_or_default();
-                            errors.push(
-                                &format!("{path}.max_backoff_ms"),
-                                format!(
-                                    "{}: max_backoff_ms must be >= backoff_base_ms, but was {max} < {base}",
-                                    layers.join(" + ")
-                                ),
-                            );
-                            if tool_index == 0 {
-                                broken_classes[class_index] = true;
-                            } else if class_index == 0 {
-                                tool_broken = true;
-                            }
-                        }
-                        // The config is refused; this entry is never used.
-                        placeholder_policy()
-                    }
-                };
-                let mut described = merged.describe();
-                described.insert("retry_on_status".to_owned(), json!(retry_on_status.codes()));
-                described.insert("source".to_owned(), Value::Array(source));
-                let described = Value::Object(described);
-                effective.push(EffectivePolicy {
-                    policy,
-                    retry_on_status,
-                    described_json: described.to_string(),
-                    described,
-                });
+        // The rows without a tool policy: built, and each broken one reported.
+        let mut class_rows = Vec::with_capacity(class_layers.len());
+        let mut bounds = Vec::with_capacity(class_layers.len());
+        for (class_index, (class_key, class_source, class_layer)) in class_layers.iter().enumerate()
+        {
+            let merged = class_layer.over(&default);
+            let source = [
+                Some("default"),
+                (class_index > 0).then_some(class_source.as_str()),
+            ];
+            let layers: Vec<&str> = [
+                Some("default_policy"),
+                (class_index > 0).then_some(class_key.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let broken = report_broken(&merged, &layers, errors);
+            bounds.push(ClassBounds {
+                base_ms: merged.base_ms.unwrap_or(DEFAULT_POLICY_BASE_MS),
+                max_ms: merged.max_ms.unwrap_or(DEFAULT_POLICY_MAX_BACKOFF_MS),
+                broken,
+            });
+            class_rows.push(Rc::new(build_cell(&merged, &source, &conditions)));
+        }
+        // Each tool policy against every class, without building the combinations.
+        let by_max = sorted_classes(&bounds, |b| b.max_ms);
+        let by_base = sorted_classes(&bounds, |b| std::cmp::Reverse(b.base_ms));
+        for (name, tool_layer) in tool_names.iter().zip(&tool_layers) {
+            let failing = failing_classes(tool_layer, &bounds, &by_max, &by_base);
+            let tool_key = format!("tool_policies['{name}']");
+            // A tool broken with the default alone is reported once, as the full table did.
+            let reported: &[usize] = if failing.first() == Some(&0) {
+                &failing[..1]
+            } else {
+                &failing
+            };
+            for &class_index in reported {
+                let merged = tool_layer.over(&class_layers[class_index].2.over(&default));
+                let class_key = class_layers[class_index].0.as_str();
+                let layers: Vec<&str> = [
+                    Some("default_policy"),
+                    (class_index > 0).then_some(class_key),
+                    Some(tool_key.as_str()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                report_broken(&merged, &layers, errors);
             }
         }
         let tools = tool_names
@@ -443,11 +488,103 @@ impl NestedConfig {
             patterns,
             tools,
             tool_names,
-            effective,
+            tool_layers,
+            default,
+            class_layers: class_layers
+                .into_iter()
+                .map(|(_, source, layer)| (source, layer))
+                .collect(),
+            class_rows,
+            cells: CellCache::default(),
             conditions,
             breaker,
             metadata,
         }
+    }
+}
+
+/// The merged bounds of one class row, and whether that row is already broken.
+struct ClassBounds {
+    base_ms: u64,
+    max_ms: u64,
+    broken: bool,
+}
+
+/// The unbroken class slots, sorted by `key`.
+fn sorted_classes<K: Ord>(bounds: &[ClassBounds], key: impl Fn(&ClassBounds) -> K) -> Vec<usize> {
+    let mut slots: Vec<usize> = (0..bounds.len()).filter(|&i| !bounds[i].broken).collect();
+    slots.sort_by_key(|&i| key(&bounds[i]));
+    slots
+}
+
+/// The unbroken class slots whose combination with `tool` has `max_backoff_ms` below
+/// `backoff_base_ms`, in slot order. Only the tool's own bounds can break a combination whose
+/// class row is sound: a tool setting both breaks all of them or none, one setting only a base
+/// breaks the classes whose maximum is below it, and one setting only a maximum those whose
+/// base is above it.
+fn failing_classes(
+    tool: &PolicyLayer,
+    bounds: &[ClassBounds],
+    by_max: &[usize],
+    by_base: &[usize],
+) -> Vec<usize> {
+    let mut failing: Vec<usize> = match (tool.base_ms, tool.max_ms) {
+        (Some(base), Some(max)) if max < base => by_max.to_vec(),
+        (Some(base), None) => by_max
+            .iter()
+            .copied()
+            .take_while(|&i| bounds[i].max_ms < base)
+            .collect(),
+        (None, Some(max)) => by_base
+            .iter()
+            .copied()
+            .take_while(|&i| bounds[i].base_ms > max)
+            .collect(),
+        _ => Vec::new(),
+    };
+    failing.sort_unstable();
+    failing
+}
+
+/// Reports `merged` when its `max_backoff_ms` is below its `backoff_base_ms`, naming the
+/// `layers` that made it (the key is the last one's); returns whether it was.
+fn report_broken(merged: &PolicyLayer, layers: &[&str], errors: &mut Errors) -> bool {
+    let Err((max, base)) = merged.to_policy() else {
+        return false;
+    };
+    let path = layers.last().copied().unwrap_or_default();
+    errors.push(
+        &format!("{path}.max_backoff_ms"),
+        format!(
+            "{}: max_backoff_ms must be >= backoff_base_ms, but was {max} < {base}",
+            layers.join(" + ")
+        ),
+    );
+    true
+}
+
+/// One merged policy with its description; `source` names the layers that applied.
+fn build_cell(
+    merged: &PolicyLayer,
+    source: &[Option<&str>],
+    conditions: &RetryConditions,
+) -> EffectivePolicy {
+    let retry_on_status = merged
+        .retry_on_status
+        .clone()
+        .unwrap_or_else(|| conditions.retry_on_status.clone());
+    // A broken combination refuses the whole config, so its placeholder is never used.
+    let policy = merged.to_policy().unwrap_or_else(|_| placeholder_policy());
+    let mut described = merged.describe();
+    described.insert("retry_on_status".to_owned(), json!(retry_on_status.codes()));
+    described.insert(
+        "source".to_owned(),
+        json!(source.iter().flatten().collect::<Vec<_>>()),
+    );
+    EffectivePolicy {
+        policy,
+        retry_on_status,
+        described_json: Value::Object(described).to_string(),
     }
 }
 
@@ -496,6 +633,16 @@ fn read_patterns(value: Option<&Value>, errors: &mut Errors) -> Vec<PatternLayer
         );
         return Vec::new();
     };
+    if entries.len() > MAX_ERROR_PATTERNS {
+        errors.push(
+            "error_patterns",
+            format!(
+                "error_patterns must have at most {MAX_ERROR_PATTERNS} entries, but had {}",
+                entries.len()
+            ),
+        );
+        return Vec::new();
+    }
     let mut patterns = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
         let prefix = format!("error_patterns[{index}]");
@@ -505,6 +652,13 @@ fn read_patterns(value: Option<&Value>, errors: &mut Errors) -> Vec<PatternLayer
         let layer = PolicyLayer::read(entry, &prefix, &["pattern"], errors);
         let key = format!("{prefix}.pattern");
         match entry.get("pattern") {
+            Some(Value::String(pattern)) if pattern.len() > MAX_PATTERN_BYTES => errors.push(
+                &key,
+                format!(
+                    "{key} must be at most {MAX_PATTERN_BYTES} bytes long, but was {}",
+                    pattern.len()
+                ),
+            ),
             Some(Value::String(pattern)) => match ErrorPattern::new(pattern) {
                 Ok(matcher) => patterns.push(PatternLayer { matcher, layer }),
                 Err(err) => errors.push(
@@ -533,6 +687,16 @@ fn read_tools(value: Option<&Value>, errors: &mut Errors) -> (Vec<String>, Vec<P
     let Some(map) = value.and_then(|v| read::mapping(errors, "tool_policies", v)) else {
         return (Vec::new(), Vec::new());
     };
+    if map.len() > MAX_TOOL_POLICIES {
+        errors.push(
+            "tool_policies",
+            format!(
+                "tool_policies must have at most {MAX_TOOL_POLICIES} entries, but had {}",
+                map.len()
+            ),
+        );
+        return (Vec::new(), Vec::new());
+    }
     let mut names = Vec::new();
     let mut layers = Vec::new();
     for (tool, value) in map {
