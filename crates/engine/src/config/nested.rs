@@ -1011,6 +1011,47 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn combination_tool_bound_reports_every_class_it_breaks_in_order() {
+        let messages = errors(json!({
+            "default_policy": {"max_backoff_ms": 60000},
+            "status_code_policies": {"429": {"max_backoff_ms": 900}, "503": {"max_backoff_ms": 800}, "502": {}},
+            "error_patterns": [{"pattern": "x", "backoff_base_ms": 5000}],
+            "tool_policies": {"fast": {"max_backoff_ms": 1000}, "slow": {"backoff_base_ms": 1000}}
+        }));
+        assert_eq!(
+            messages,
+            [
+                "default_policy + error_patterns[0] + tool_policies['fast']: max_backoff_ms must be >= backoff_base_ms, but was 1000 < 5000",
+                "default_policy + status_code_policies['429'] + tool_policies['slow']: max_backoff_ms must be >= backoff_base_ms, but was 900 < 1000",
+                "default_policy + status_code_policies['503'] + tool_policies['slow']: max_backoff_ms must be >= backoff_base_ms, but was 800 < 1000",
+            ]
+        );
+    }
+
+    #[test]
+    fn lazy_tool_cells_match_the_layers_and_survive_a_full_cache() {
+        let tools: serde_json::Map<String, Value> = (0..5000)
+            .map(|i| (format!("t{i}"), json!({"backoff_base_ms": 100 + i})))
+            .collect();
+        let config = nested(json!({
+            "default_policy": {"max_backoff_ms": 60000},
+            "status_code_policies": {"429": {"max_retries": 7}},
+            "tool_policies": tools
+        }));
+        let status = config.status_slot(429).unwrap();
+        for i in (0..5000).rev() {
+            let cell = config.effective(config.tool_slot(&format!("t{i}")), status);
+            assert_eq!(cell.policy().max_retries(), 7);
+            assert_eq!(cell.described()["backoff_base_ms"], json!(100 + i));
+        }
+        let again = config.effective(config.tool_slot("t0"), status);
+        assert_eq!(
+            again.described()["source"],
+            json!(["default", "status:429", "tool:t0"])
+        );
+    }
+
+    #[test]
     fn breaker_absent_is_disabled_present_is_enabled() {
         assert!(!nested(json!({"default_policy": {}})).breaker().enabled);
         let breaker = *nested(json!({"circuit_breaker": {"failure_threshold": 2}})).breaker();
