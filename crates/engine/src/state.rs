@@ -114,30 +114,44 @@ impl RequestStore {
         self.drop_expired(now_ms);
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        let requests = self.by_tool.get_key_value(tool);
-        let known_tool = requests.map(|(tool, _)| Arc::clone(tool));
-        let known_request = requests
-            .and_then(|(_, requests)| requests.get_key_value(request))
-            .map(|(request, _)| Arc::clone(request));
-        if let Some(request_key) = known_request
-            && let Some(state) = self
-                .by_tool
-                .get_mut(tool)
-                .and_then(|requests| requests.get_mut(request))
+        if let Some(state) = self
+            .by_tool
+            .get_mut(tool)
+            .and_then(|requests| requests.get_mut(request))
         {
+            let previous = state.sequence;
             state.failures = state.failures.saturating_add(1);
             state.last_failure_ms = now_ms;
             state.sequence = sequence;
             let failures = state.failures;
-            let entry = AgeEntry {
-                sequence,
-                last_failure_ms: now_ms,
-                tool: known_tool.unwrap_or_else(|| Arc::from(tool)),
-                request: request_key,
-            };
-            self.push(entry);
+            // The pair failed last as well (a request retried in a row): its entry is the
+            // queue's newest, so it moves in place and the queue does not grow.
+            if let Some(newest) = self.by_age.back_mut()
+                && newest.sequence == previous
+            {
+                newest.sequence = sequence;
+                newest.last_failure_ms = now_ms;
+                return failures;
+            }
+            let requests = self.by_tool.get_key_value(tool);
+            if let Some((tool_key, request_key)) = requests.and_then(|(tool_key, requests)| {
+                requests
+                    .get_key_value(request)
+                    .map(|(request_key, _)| (Arc::clone(tool_key), Arc::clone(request_key)))
+            }) {
+                self.push(AgeEntry {
+                    sequence,
+                    last_failure_ms: now_ms,
+                    tool: tool_key,
+                    request: request_key,
+                });
+            }
             return failures;
         }
+        let known_tool = self
+            .by_tool
+            .get_key_value(tool)
+            .map(|(tool, _)| Arc::clone(tool));
         if self.tracked >= self.capacity {
             self.evict_oldest();
         }
