@@ -15,15 +15,15 @@
 use foldhash::HashMap;
 
 /// Default `circuit_breaker.enabled` when the section is present.
-pub const DEFAULT_BREAKER_ENABLED: bool = true;
+pub(crate) const DEFAULT_BREAKER_ENABLED: bool = true;
 /// Default `circuit_breaker.failure_threshold`.
-pub const DEFAULT_FAILURE_THRESHOLD: u32 = 5;
+pub(crate) const DEFAULT_FAILURE_THRESHOLD: u32 = 5;
 /// Default `circuit_breaker.recovery_timeout_ms`, in ms.
-pub const DEFAULT_RECOVERY_TIMEOUT_MS: u64 = 30_000;
+pub(crate) const DEFAULT_RECOVERY_TIMEOUT_MS: u64 = 30_000;
 /// Default `circuit_breaker.half_open_max_calls`.
-pub const DEFAULT_HALF_OPEN_MAX_CALLS: u32 = 3;
+pub(crate) const DEFAULT_HALF_OPEN_MAX_CALLS: u32 = 3;
 /// How many tools' breakers are kept at most; past it the least recently used is forgotten.
-pub const MAX_TRACKED_TOOLS: usize = 10_000;
+pub(crate) const MAX_TRACKED_TOOLS: usize = 10_000;
 
 /// Breaker settings.
 ///
@@ -33,7 +33,7 @@ pub const MAX_TRACKED_TOOLS: usize = 10_000;
 /// - `recovery_timeout_ms`: [`DEFAULT_RECOVERY_TIMEOUT_MS`]
 /// - `half_open_max_calls`: [`DEFAULT_HALF_OPEN_MAX_CALLS`]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BreakerConfig {
+pub(crate) struct BreakerConfig {
     /// Whether breakers refuse anything at all.
     pub enabled: bool,
     /// Consecutive retryable failures that open a closed breaker (>= 1).
@@ -46,7 +46,7 @@ pub struct BreakerConfig {
 
 impl BreakerConfig {
     /// The specification's example settings.
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Self {
             enabled: DEFAULT_BREAKER_ENABLED,
             failure_threshold: DEFAULT_FAILURE_THRESHOLD,
@@ -56,7 +56,7 @@ impl BreakerConfig {
     }
 
     /// A breaker that never opens (the nested schema without a `circuit_breaker` section).
-    pub const fn disabled() -> Self {
+    pub(crate) const fn disabled() -> Self {
         let mut config = Self::new();
         config.enabled = false;
         config
@@ -71,7 +71,7 @@ impl Default for BreakerConfig {
 
 /// Where a breaker is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BreakerState {
+pub(crate) enum BreakerState {
     /// Failures are retried.
     Closed,
     /// Failures are refused until `until_ms`.
@@ -88,7 +88,7 @@ pub enum BreakerState {
 
 impl BreakerState {
     /// The stable name used in metadata: `closed`, `open` or `half_open`.
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             Self::Closed => "closed",
             Self::Open { .. } => "open",
@@ -99,7 +99,7 @@ impl BreakerState {
 
 /// What happened to a tool, as the breaker sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BreakerEvent {
+pub(crate) enum BreakerEvent {
     /// A success.
     Success,
     /// A failure that may be retried.
@@ -110,7 +110,7 @@ pub enum BreakerEvent {
 
 /// One tool's breaker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Breaker {
+pub(crate) struct Breaker {
     state: BreakerState,
     consecutive_failures: u32,
     last_used_ms: u64,
@@ -128,7 +128,7 @@ impl Default for Breaker {
 
 /// The breaker's answer to one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Transition {
+pub(crate) struct Transition {
     /// The state before the event (after any lazy open -> half-open move).
     pub from: BreakerState,
     /// The state after it.
@@ -141,12 +141,13 @@ pub struct Transition {
 
 impl Breaker {
     /// The state now.
-    pub fn state(&self) -> BreakerState {
+    #[cfg(test)]
+    pub(crate) fn state(&self) -> BreakerState {
         self.state
     }
 
     /// Applies `event` at `now_ms` under `config`. Every state change goes through here.
-    pub fn transition(
+    pub(crate) fn transition(
         &mut self,
         event: BreakerEvent,
         now_ms: u64,
@@ -209,13 +210,13 @@ impl Breaker {
 
 /// The breakers of every tool seen failing, bounded to [`MAX_TRACKED_TOOLS`].
 #[derive(Debug, Clone, Default)]
-pub struct BreakerStore {
+pub(crate) struct BreakerStore {
     breakers: HashMap<Box<str>, Breaker>,
 }
 
 impl BreakerStore {
     /// Applies `event` to `tool`'s breaker. A success of a tool with no breaker creates none.
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         tool: &str,
         event: BreakerEvent,
@@ -237,12 +238,14 @@ impl BreakerStore {
     }
 
     /// How many tools have a breaker.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.breakers.len()
     }
 
     /// Whether no tool has a breaker.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.breakers.is_empty()
     }
 

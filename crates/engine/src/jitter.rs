@@ -25,7 +25,7 @@ pub enum Jitter {
 impl Jitter {
     /// The delay for `ceiling_ms`, never below 1 and never above `max(ceiling_ms, 1)` or, for
     /// [`Jitter::Proportional`], `max_ms`. Draws one random number unless `self` is `None`.
-    pub fn apply(&self, ceiling_ms: u64, max_ms: u64, rng: &mut impl Rng) -> u64 {
+    pub fn apply(&self, ceiling_ms: u64, max_ms: u64, rng: &mut (impl Rng + ?Sized)) -> u64 {
         let ceiling_ms = ceiling_ms.max(1);
         match *self {
             Self::None => ceiling_ms,

@@ -1,62 +1,26 @@
-//! The plugin: configuration plus state, answering the two hooks.
-//!
-//! `tool_post_invoke` composes three separate answers: classification (is this a retryable
-//! failure?), admission (is there budget left?) and backoff (how long to wait?).
+//! The plugin: a configuration, the decision pipeline built from it, and the state it keeps
+//! between calls.
 
-use std::borrow::Cow;
-
-use crate::breaker::BreakerStore;
-use crate::classify::{Classification, classify_flat};
+use crate::call::{ToolCall, ToolDecision};
 use crate::clock::{Clock, Rng};
-use crate::config::{FlatConfig, PluginConfig, Schema};
+use crate::config::PluginConfig;
 use crate::error::ConfigErrors;
-use crate::nested_decision;
+use crate::pipeline::Pipeline;
 use crate::state::RequestStore;
 use crate::tool_result::ToolResultView;
 
-/// One `tool_post_invoke` call, as the engine sees it.
-#[derive(Debug, Clone, Copy)]
-pub struct ToolCall<'a, R: ?Sized> {
-    /// The tool name.
-    pub tool: &'a str,
-    /// The gateway's request id (the same for every retry of one call).
-    pub request_id: &'a str,
-    /// The trace id, when the call is traced.
-    pub trace_id: Option<&'a str>,
-    /// The tool's result.
-    pub result: &'a R,
-}
-
-/// The answer to one `tool_post_invoke` call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ToolDecision {
-    /// Whether the gateway should re-invoke the tool.
-    pub retry: bool,
-    /// How long to wait first: >= 1 when `retry`, 0 otherwise.
-    pub delay_ms: u64,
-    /// The metadata object, as JSON text.
-    pub metadata: Cow<'static, str>,
-    /// A line to log, when the decision deserves one (a request that exhausted its budget).
-    pub warning: Option<String>,
-}
-
-impl ToolDecision {
-    fn no_retry(metadata: Cow<'static, str>) -> Self {
-        Self {
-            retry: false,
-            delay_ms: 0,
-            metadata,
-            warning: None,
-        }
-    }
-}
-
 /// The retry plugin: a validated configuration and the state it keeps between calls.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub struct Plugin {
     config: PluginConfig,
+    pipeline: Pipeline,
     requests: RequestStore,
-    breakers: BreakerStore,
+}
+
+impl Default for Plugin {
+    fn default() -> Self {
+        Self::new(PluginConfig::default())
+    }
 }
 
 impl Plugin {
@@ -64,9 +28,9 @@ impl Plugin {
     pub fn new(config: PluginConfig) -> Self {
         let limits = *config.limits();
         Self {
+            pipeline: Pipeline::new(&config),
             config,
             requests: RequestStore::new(limits.request_ttl_ms, limits.max_tracked_requests),
-            breakers: BreakerStore::default(),
         }
     }
 
@@ -90,25 +54,15 @@ impl Plugin {
         self.requests.len()
     }
 
-    /// Decides whether the gateway should retry `call`. Under the flat schema the clock is
-    /// read only for failures; a random number is drawn only when a jittered retry is granted.
+    /// Decides whether the gateway should retry `call`. The clock is read only when a step
+    /// needs it; a random number is drawn only when a jittered retry is granted.
     pub fn tool_post_invoke<R: ToolResultView + ?Sized>(
         &mut self,
         call: &ToolCall<'_, R>,
         clock: &impl Clock,
         rng: &mut impl Rng,
     ) -> ToolDecision {
-        match self.config.schema() {
-            Schema::Flat(flat) => decide_flat(flat, &mut self.requests, call, clock, rng),
-            Schema::Nested(nested) => nested_decision::decide(
-                nested,
-                &mut self.requests,
-                &mut self.breakers,
-                call,
-                clock,
-                rng,
-            ),
-        }
+        self.pipeline.decide(&mut self.requests, call, clock, rng)
     }
 
     /// The metadata of `resource_post_fetch` (never a retry): the retry policy echo.
@@ -117,65 +71,11 @@ impl Plugin {
     }
 }
 
-/// Decides `call` under the flat schema, as the ContextForge plugin does.
-fn decide_flat<R: ToolResultView + ?Sized>(
-    flat: &FlatConfig,
-    requests: &mut RequestStore,
-    call: &ToolCall<'_, R>,
-    clock: &impl Clock,
-    rng: &mut impl Rng,
-) -> ToolDecision {
-    let rules = flat.rules_for(call.tool);
-    let classification = classify_flat(
-        call.result,
-        rules.retry_on_status(),
-        rules.check_text_content(),
-    );
-    let Classification::Retryable { .. } = classification else {
-        requests.clear(call.tool, call.request_id);
-        return ToolDecision::no_retry(flat_metadata(call.trace_id, 0, 0));
-    };
-    let failures = requests.record_failure(call.tool, call.request_id, clock.monotonic_ms());
-    match rules.policy().next_delay(failures, rng) {
-        Some(delay_ms) => ToolDecision {
-            retry: true,
-            delay_ms,
-            metadata: flat_metadata(call.trace_id, failures, delay_ms),
-            warning: None,
-        },
-        None => {
-            requests.clear(call.tool, call.request_id);
-            ToolDecision {
-                warning: Some(exhausted_warning(call, failures)),
-                ..ToolDecision::no_retry(flat_metadata(call.trace_id, failures, 0))
-            }
-        }
-    }
-}
-
-/// The flat schema's metadata: written only for traced calls, as the ContextForge plugin does.
-fn flat_metadata(trace_id: Option<&str>, retry_count: u32, delay_ms: u64) -> Cow<'static, str> {
-    match trace_id {
-        None => Cow::Borrowed("{}"),
-        Some(_) => Cow::Owned(format!(
-            r#"{{"retry_with_backoff":{{"retry_count":{retry_count},"retry_delay_ms":{delay_ms}}}}}"#
-        )),
-    }
-}
-
-/// The warning logged when a request exhausts its budget.
-pub(crate) fn exhausted_warning<R: ?Sized>(call: &ToolCall<'_, R>, failures: u32) -> String {
-    format!(
-        "tool={} request_id={} exhausted after {failures} failure(s)",
-        call.tool, call.request_id
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::tests::FakeResult;
     use crate::clock::{FixedClock, SplitMix64};
+    use crate::tool_result::OwnedToolResult as FakeResult;
 
     fn plugin(config: &str) -> Plugin {
         let mut plugin = Plugin::default();

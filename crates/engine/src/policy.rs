@@ -6,11 +6,11 @@ use crate::clock::Rng;
 use crate::jitter::Jitter;
 
 /// The largest `max_retries` any configuration may set.
-pub const MAX_RETRIES_LIMIT: u32 = 10;
+pub(crate) const MAX_RETRIES_LIMIT: u32 = 10;
 
 /// A validated retry policy: retry budget, backoff curve and jitter.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Policy {
+pub(crate) struct Policy {
     max_retries: u32,
     backoff: Backoff,
     jitter: Jitter,
@@ -19,7 +19,7 @@ pub struct Policy {
 impl Policy {
     /// A policy; `max_retries` is clamped to [`MAX_RETRIES_LIMIT`] (the config layer rejects
     /// larger values before this is called).
-    pub const fn new(max_retries: u32, backoff: Backoff, jitter: Jitter) -> Self {
+    pub(crate) const fn new(max_retries: u32, backoff: Backoff, jitter: Jitter) -> Self {
         let max_retries = if max_retries > MAX_RETRIES_LIMIT {
             MAX_RETRIES_LIMIT
         } else {
@@ -33,23 +33,19 @@ impl Policy {
     }
 
     /// How many retries one request may make.
-    pub fn max_retries(&self) -> u32 {
+    pub(crate) fn max_retries(&self) -> u32 {
         self.max_retries
     }
 
     /// The backoff curve.
-    pub fn backoff(&self) -> &Backoff {
+    #[cfg(test)]
+    pub(crate) fn backoff(&self) -> &Backoff {
         &self.backoff
-    }
-
-    /// The jitter applied to the curve.
-    pub fn jitter(&self) -> &Jitter {
-        &self.jitter
     }
 
     /// The delay before retrying after failure number `failure` (1-based), or `None` when the
     /// budget is spent (`failure > max_retries`): stop. A returned delay is always >= 1 ms.
-    pub fn next_delay(&self, failure: u32, rng: &mut impl Rng) -> Option<u64> {
+    pub(crate) fn next_delay(&self, failure: u32, rng: &mut (impl Rng + ?Sized)) -> Option<u64> {
         if failure > self.max_retries {
             return None;
         }

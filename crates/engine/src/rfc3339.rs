@@ -1,35 +1,39 @@
 //! Formatting wall-clock times as RFC 3339 UTC with milliseconds (`2026-01-01T00:00:00.200Z`),
 //! without a date-time dependency: the civil-from-days conversion is a few lines.
 
-use crate::json_text::push_padded;
-
 /// `unix_ms` (milliseconds since 1970-01-01T00:00:00Z) as `YYYY-MM-DDTHH:MM:SS.mmmZ`. Times past
 /// year 9999 are clamped to 9999-12-31T23:59:59.999Z.
-pub fn format_utc_ms(unix_ms: u64) -> String {
+#[cfg(test)]
+pub(crate) fn format_utc_ms(unix_ms: u64) -> String {
     let mut out = String::with_capacity(24);
     push_utc_ms(&mut out, unix_ms);
     out
 }
 
-/// Appends [`format_utc_ms`]`(unix_ms)` to `out`.
+/// Appends [`format_utc_ms`]`(unix_ms)` to `out`. The 24 characters are written into a buffer
+/// and appended at once: this runs on every nested-schema retry.
 pub(crate) fn push_utc_ms(out: &mut String, unix_ms: u64) {
     const MAX_MS: u64 = 253_402_300_799_999;
     let unix_ms = unix_ms.min(MAX_MS);
     let ms_of_day = unix_ms % 86_400_000;
     let (year, month, day) = civil_from_days(unix_ms / 86_400_000);
-    let parts = [
-        (year, 4, '-'),
-        (month, 2, '-'),
-        (day, 2, 'T'),
-        (ms_of_day / 3_600_000, 2, ':'),
-        (ms_of_day / 60_000 % 60, 2, ':'),
-        (ms_of_day / 1000 % 60, 2, '.'),
-        (ms_of_day % 1000, 3, 'Z'),
+    let mut text = *b"0000-00-00T00:00:00.000Z";
+    let fields = [
+        (0..4, year),
+        (5..7, month),
+        (8..10, day),
+        (11..13, ms_of_day / 3_600_000),
+        (14..16, ms_of_day / 60_000 % 60),
+        (17..19, ms_of_day / 1000 % 60),
+        (20..23, ms_of_day % 1000),
     ];
-    for (value, width, separator) in parts {
-        push_padded(out, value, width);
-        out.push(separator);
+    for (range, mut value) in fields {
+        for digit in text[range].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
     }
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
 /// (year, month, day) of the day `days` after 1970-01-01, in the proleptic Gregorian calendar.

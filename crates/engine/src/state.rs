@@ -22,13 +22,13 @@ use std::sync::Arc;
 use foldhash::HashMap;
 
 /// How long a pair's failures are remembered after its last failure, in ms.
-pub const DEFAULT_REQUEST_TTL_MS: u64 = 300_000;
+pub(crate) const DEFAULT_REQUEST_TTL_MS: u64 = 300_000;
 /// How many (tool, request) pairs are tracked at most.
-pub const DEFAULT_MAX_TRACKED_REQUESTS: usize = 10_000;
+pub(crate) const DEFAULT_MAX_TRACKED_REQUESTS: usize = 10_000;
 
 /// The retry state of one request: a small value, separate from any per-tool state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RequestState {
+pub(crate) struct RequestState {
     /// Consecutive failures so far.
     pub failures: u32,
     /// Monotonic ms of the last failure.
@@ -42,7 +42,7 @@ pub struct RequestState {
 /// - TTL: [`DEFAULT_REQUEST_TTL_MS`]
 /// - capacity: [`DEFAULT_MAX_TRACKED_REQUESTS`]
 #[derive(Debug, Clone)]
-pub struct RequestStore {
+pub(crate) struct RequestStore {
     ttl_ms: u64,
     capacity: usize,
     by_tool: HashMap<Arc<str>, HashMap<Arc<str>, RequestState>>,
@@ -78,7 +78,7 @@ impl Default for RequestStore {
 impl RequestStore {
     /// An empty store that forgets pairs idle for more than `ttl_ms` and holds at most
     /// `capacity` pairs (at least 1).
-    pub fn new(ttl_ms: u64, capacity: usize) -> Self {
+    pub(crate) fn new(ttl_ms: u64, capacity: usize) -> Self {
         Self {
             ttl_ms,
             capacity: capacity.max(1),
@@ -91,24 +91,26 @@ impl RequestStore {
     }
 
     /// How many pairs are tracked.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.tracked
     }
 
     /// Whether no pair is tracked.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.tracked == 0
     }
 
     /// The state of a pair, if tracked and not expired at `now_ms`.
-    pub fn get(&self, tool: &str, request: &str, now_ms: u64) -> Option<RequestState> {
+    #[cfg(test)]
+    pub(crate) fn get(&self, tool: &str, request: &str, now_ms: u64) -> Option<RequestState> {
         let state = *self.by_tool.get(tool)?.get(request)?;
         (!self.is_expired(&state, now_ms)).then_some(state)
     }
 
     /// Records one more failure of the pair at `now_ms` and returns its consecutive failures,
     /// this one included. A pair idle for more than the TTL starts again from zero.
-    pub fn record_failure(&mut self, tool: &str, request: &str, now_ms: u64) -> u32 {
+    pub(crate) fn record_failure(&mut self, tool: &str, request: &str, now_ms: u64) -> u32 {
         let now_ms = now_ms.max(self.latest_ms);
         self.latest_ms = now_ms;
         self.drop_expired(now_ms);
@@ -177,15 +179,16 @@ impl RequestStore {
     }
 
     /// Forgets the pair (on success or give-up). Cheap when nothing is tracked.
-    pub fn clear(&mut self, tool: &str, request: &str) {
+    pub(crate) fn clear(&mut self, tool: &str, request: &str) {
         self.remove(tool, request);
     }
 
     /// Forgets the pair and returns its consecutive failures as of `now_ms` (0 when it was not
-    /// tracked or had expired): one lookup where `get` then `clear` would take two.
-    pub fn take(&mut self, tool: &str, request: &str, now_ms: u64) -> u32 {
+    /// tracked or had expired): one lookup where `get` then `clear` would take two. The time is
+    /// asked for only when the pair was tracked.
+    pub(crate) fn take(&mut self, tool: &str, request: &str, now_ms: impl FnOnce() -> u64) -> u32 {
         self.remove(tool, request)
-            .filter(|state| !self.is_expired(state, now_ms))
+            .filter(|state| !self.is_expired(state, now_ms()))
             .map_or(0, |state| state.failures)
     }
 
@@ -307,10 +310,14 @@ mod tests {
         let mut store = RequestStore::new(1000, 10);
         store.record_failure("t", "r", 0);
         store.record_failure("t", "r", 10);
-        assert_eq!(store.take("t", "r", 20), 2);
-        assert_eq!(store.take("t", "r", 20), 0);
+        assert_eq!(store.take("t", "r", || 20), 2);
+        assert_eq!(store.take("t", "r", || 20), 0);
         store.record_failure("t", "r", 20);
-        assert_eq!(store.take("t", "r", 1021), 0, "expired pairs count as none");
+        assert_eq!(
+            store.take("t", "r", || 1021),
+            0,
+            "expired pairs count as none"
+        );
         assert!(store.is_empty());
     }
 

@@ -4,16 +4,16 @@
 use std::fmt;
 
 /// The smallest status code a configuration may name.
-pub const MIN_STATUS: u16 = 100;
+pub(crate) const MIN_STATUS: u16 = 100;
 /// The largest status code a configuration may name.
-pub const MAX_STATUS: u16 = 599;
+pub(crate) const MAX_STATUS: u16 = 599;
 
 const WORDS: usize = (MAX_STATUS as usize + 1).div_ceil(64);
 
 /// A set of status codes within [`MIN_STATUS`]`..=`[`MAX_STATUS`], remembering the order in which
 /// the configuration listed them (for echoing the policy back).
 #[derive(Clone, PartialEq, Eq, Default)]
-pub struct StatusSet {
+pub(crate) struct StatusSet {
     bits: [u64; WORDS],
     listed: Vec<u16>,
 }
@@ -21,7 +21,7 @@ pub struct StatusSet {
 impl StatusSet {
     /// The set of the given codes; codes outside the valid range are ignored (the config layer
     /// rejects them before this is called).
-    pub fn from_codes(codes: &[u16]) -> Self {
+    pub(crate) fn from_codes(codes: &[u16]) -> Self {
         let mut set = Self::default();
         for &code in codes {
             set.insert(code);
@@ -30,7 +30,7 @@ impl StatusSet {
     }
 
     /// Adds `code`, keeping the first listing order.
-    pub fn insert(&mut self, code: u16) {
+    pub(crate) fn insert(&mut self, code: u16) {
         if !(MIN_STATUS..=MAX_STATUS).contains(&code) || self.contains_code(code) {
             return;
         }
@@ -39,22 +39,22 @@ impl StatusSet {
     }
 
     /// Whether `code` is in the set.
-    pub fn contains_code(&self, code: u16) -> bool {
+    pub(crate) fn contains_code(&self, code: u16) -> bool {
         code <= MAX_STATUS && self.bits[usize::from(code) / 64] & (1 << (code % 64)) != 0
     }
 
     /// Whether the integer `value` (as found in a tool result) is in the set.
-    pub fn contains(&self, value: i64) -> bool {
+    pub(crate) fn contains(&self, value: i64) -> bool {
         u16::try_from(value).is_ok_and(|code| self.contains_code(code))
     }
 
     /// The codes in the order the configuration listed them.
-    pub fn codes(&self) -> &[u16] {
+    pub(crate) fn codes(&self) -> &[u16] {
         &self.listed
     }
 
     /// The codes present in both sets, in this set's order.
-    pub fn intersection(&self, other: &Self) -> Vec<u16> {
+    pub(crate) fn intersection(&self, other: &Self) -> Vec<u16> {
         self.listed
             .iter()
             .copied()

@@ -7,7 +7,7 @@
 ///
 /// Keys are compared case- and separator-insensitively first (`maxRetries` ~ `max_retries`),
 /// then by edit distance, allowing about one edit per three characters.
-pub fn closest_key<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest_key<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
     let wanted = normalise(unknown);
     let mut best: Option<(usize, &'a str)> = None;
     for &candidate in known {

@@ -80,7 +80,7 @@ impl ToolResultView for OwnedToolResult {
 
 /// A `status_code` value as found in a payload.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum StatusValue {
+pub(crate) enum StatusValue {
     /// A JSON integer.
     Integer(i64),
     /// A JSON number written with a fraction or exponent (`503.0`).
@@ -101,7 +101,7 @@ impl StatusValue {
     }
 
     /// The value as a whole number, if it is one (`503` and `503.0` both are).
-    pub fn as_whole(&self) -> Option<i64> {
+    pub(crate) fn as_whole(&self) -> Option<i64> {
         match *self {
             Self::Integer(int) => Some(int),
             Self::Float(float) if float.fract() == 0.0 && float.abs() < 1e15 => Some(float as i64),
@@ -112,7 +112,7 @@ impl StatusValue {
 
 /// The error signals of one JSON object: `isError`, `status_code`, `error` and `message`.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ErrorProbe {
+pub(crate) struct ErrorProbe {
     /// `isError` is the JSON boolean `true`.
     pub is_error: bool,
     /// `status_code`, when present.
@@ -126,7 +126,7 @@ pub struct ErrorProbe {
 impl ErrorProbe {
     /// Probes `json` if it is a JSON object; anything else (another JSON type, invalid JSON,
     /// nesting deeper than serde_json's limit) gives `None`. When a key repeats, the last wins.
-    pub fn parse(json: &str) -> Option<Self> {
+    pub(crate) fn parse(json: &str) -> Option<Self> {
         if !json.trim_start().starts_with('{') {
             return None;
         }

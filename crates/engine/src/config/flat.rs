@@ -4,10 +4,13 @@
 //! Unlike that plugin, overrides are validated and merged here, at configure time, so a bad
 //! override is reported before the first call rather than raised on the hot path.
 
+use std::rc::Rc;
+
 use foldhash::HashMap;
 
 use serde_json::{Map, Value, json};
 
+use super::effective::EffectivePolicy;
 use super::read::{self, Errors};
 use crate::backoff::{Backoff, Exponential};
 use crate::jitter::Jitter;
@@ -15,17 +18,17 @@ use crate::policy::{MAX_RETRIES_LIMIT, Policy};
 use crate::status::StatusSet;
 
 /// Default `max_retries`: retries per request.
-pub const DEFAULT_MAX_RETRIES: u32 = 2;
+pub(super) const DEFAULT_MAX_RETRIES: u32 = 2;
 /// Default `backoff_base_ms`, in ms.
-pub const DEFAULT_BACKOFF_BASE_MS: u64 = 200;
+pub(super) const DEFAULT_BACKOFF_BASE_MS: u64 = 200;
 /// Default `max_backoff_ms`, in ms.
-pub const DEFAULT_MAX_BACKOFF_MS: u64 = 5000;
+pub(super) const DEFAULT_MAX_BACKOFF_MS: u64 = 5000;
 /// Default `retry_on_status`.
-pub const DEFAULT_RETRY_ON_STATUS: [u16; 5] = [429, 500, 502, 503, 504];
+pub(crate) const DEFAULT_RETRY_ON_STATUS: [u16; 5] = [429, 500, 502, 503, 504];
 /// Default `jitter` (full jitter).
-pub const DEFAULT_JITTER: bool = true;
+pub(super) const DEFAULT_JITTER: bool = true;
 /// Default `check_text_content`.
-pub const DEFAULT_CHECK_TEXT_CONTENT: bool = false;
+pub(super) const DEFAULT_CHECK_TEXT_CONTENT: bool = false;
 
 /// Every top-level key of the flat schema.
 pub(crate) const FLAT_KEYS: &[&str] = &[
@@ -51,14 +54,14 @@ const OVERRIDE_KEYS: &[&str] = FLAT_KEYS.split_at(FLAT_KEYS.len() - 1).0;
 /// - `jitter`: [`DEFAULT_JITTER`] (full jitter)
 /// - `check_text_content`: [`DEFAULT_CHECK_TEXT_CONTENT`]
 #[derive(Debug, Clone, PartialEq)]
-pub struct FlatRules {
+pub(crate) struct FlatRules {
     max_retries: u32,
     base_ms: u64,
     max_ms: u64,
     retry_on_status: StatusSet,
     jitter: bool,
     check_text_content: bool,
-    policy: Policy,
+    effective: Rc<EffectivePolicy>,
 }
 
 impl FlatRules {
@@ -72,49 +75,85 @@ impl FlatRules {
     ) -> Self {
         let curve = Exponential::new().with_base_ms(base_ms).with_max_ms(max_ms);
         let jitter_kind = if jitter { Jitter::Full } else { Jitter::None };
+        let policy = Policy::new(max_retries, Backoff::Exponential(curve), jitter_kind);
+        let described = describe(
+            max_retries,
+            base_ms,
+            max_ms,
+            &retry_on_status,
+            jitter,
+            check_text_content,
+        );
         Self {
             max_retries,
             base_ms,
             max_ms,
+            effective: Rc::new(EffectivePolicy::new(
+                policy,
+                retry_on_status.clone(),
+                &described,
+            )),
             retry_on_status,
             jitter,
             check_text_content,
-            policy: Policy::new(max_retries, Backoff::Exponential(curve), jitter_kind),
         }
     }
 
-    /// The retry policy: exponential doubling from the base, full jitter or none.
-    pub fn policy(&self) -> &Policy {
-        &self.policy
+    /// The policy the decision pipeline applies: exponential doubling from the base, full
+    /// jitter or none, and the status codes that make a failure retryable.
+    pub(crate) fn effective(&self) -> &Rc<EffectivePolicy> {
+        &self.effective
     }
 
     /// The status codes that make a failure retryable.
-    pub fn retry_on_status(&self) -> &StatusSet {
+    pub(crate) fn retry_on_status(&self) -> &StatusSet {
         &self.retry_on_status
     }
 
     /// Whether text content items are inspected for JSON-encoded errors.
-    pub fn check_text_content(&self) -> bool {
+    pub(crate) fn check_text_content(&self) -> bool {
         self.check_text_content
     }
 
     /// The policy echo of `resource_post_fetch`: the four keys the ContextForge plugin emits.
-    pub fn retry_policy_echo(&self) -> Value {
-        json!({
-            "max_retries": self.max_retries,
-            "backoff_base_ms": self.base_ms,
-            "max_backoff_ms": self.max_ms,
-            "retry_on_status": self.retry_on_status.codes(),
-        })
+    pub(crate) fn retry_policy_echo(&self) -> Value {
+        echo(
+            self.max_retries,
+            self.base_ms,
+            self.max_ms,
+            &self.retry_on_status,
+        )
     }
 
     /// Every setting, with the config's key names.
-    pub fn describe(&self) -> Value {
-        let mut value = self.retry_policy_echo();
-        value["jitter"] = json!(self.jitter);
-        value["check_text_content"] = json!(self.check_text_content);
-        value
+    pub(crate) fn describe(&self) -> Value {
+        self.effective.described()
     }
+}
+
+/// The four keys the ContextForge plugin echoes.
+fn echo(max_retries: u32, base_ms: u64, max_ms: u64, retry_on_status: &StatusSet) -> Value {
+    json!({
+        "max_retries": max_retries,
+        "backoff_base_ms": base_ms,
+        "max_backoff_ms": max_ms,
+        "retry_on_status": retry_on_status.codes(),
+    })
+}
+
+/// Every setting of one tool's rules, with the config's key names.
+fn describe(
+    max_retries: u32,
+    base_ms: u64,
+    max_ms: u64,
+    retry_on_status: &StatusSet,
+    jitter: bool,
+    check_text_content: bool,
+) -> Value {
+    let mut value = echo(max_retries, base_ms, max_ms, retry_on_status);
+    value["jitter"] = json!(jitter);
+    value["check_text_content"] = json!(check_text_content);
+    value
 }
 
 impl Default for FlatRules {
@@ -132,7 +171,7 @@ impl Default for FlatRules {
 
 /// A validated flat-schema configuration: global rules plus merged per-tool rules.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct FlatConfig {
+pub(crate) struct FlatConfig {
     global: FlatRules,
     tools: HashMap<String, FlatRules>,
 }
@@ -140,7 +179,7 @@ pub struct FlatConfig {
 impl FlatConfig {
     /// The rules in force for `tool`: its override merged over the global rules, or the global
     /// rules.
-    pub fn rules_for(&self, tool: &str) -> &FlatRules {
+    pub(crate) fn rules_for(&self, tool: &str) -> &FlatRules {
         if self.tools.is_empty() {
             return &self.global;
         }
@@ -148,12 +187,12 @@ impl FlatConfig {
     }
 
     /// The global rules.
-    pub fn global(&self) -> &FlatRules {
+    pub(crate) fn global(&self) -> &FlatRules {
         &self.global
     }
 
     /// The merged rules of every tool with an override, sorted by tool name.
-    pub fn tools(&self) -> Vec<(&str, &FlatRules)> {
+    pub(crate) fn tools(&self) -> Vec<(&str, &FlatRules)> {
         let mut tools: Vec<_> = self
             .tools
             .iter()
@@ -241,7 +280,7 @@ mod tests {
     fn read(value: Value) -> Result<FlatConfig, Vec<String>> {
         match crate::config::PluginConfig::from_value(&value) {
             Ok(config) => match config.schema() {
-                crate::config::Schema::Flat(flat) => Ok(flat.clone()),
+                crate::config::Schema::Flat(flat) => Ok(FlatConfig::clone(flat)),
                 other => panic!("not flat: {other:?}"),
             },
             Err(crate::error::ConfigErrors::Invalid(errors)) => {
@@ -396,7 +435,7 @@ mod tests {
                                  "tool_overrides": {"t": {"backoff_base_ms": 50}}}))
         .unwrap();
         let rules = config.rules_for("t");
-        assert_eq!(rules.policy().max_retries(), 4);
+        assert_eq!(rules.effective().policy().max_retries(), 4);
         assert_eq!(rules.describe()["backoff_base_ms"], 50);
         assert_eq!(rules.describe()["jitter"], false);
         assert_eq!(config.rules_for("other").describe()["backoff_base_ms"], 200);

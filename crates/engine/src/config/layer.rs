@@ -11,19 +11,19 @@ use crate::policy::{MAX_RETRIES_LIMIT, Policy};
 use crate::status::StatusSet;
 
 /// Default `default_policy.max_retries` (the specification's example).
-pub const DEFAULT_POLICY_MAX_RETRIES: u32 = 2;
+pub(super) const DEFAULT_POLICY_MAX_RETRIES: u32 = 2;
 /// Default `default_policy.backoff_strategy`.
-pub const DEFAULT_POLICY_STRATEGY: Strategy = Strategy::Exponential;
+pub(super) const DEFAULT_POLICY_STRATEGY: Strategy = Strategy::Exponential;
 /// Default `default_policy.backoff_base_ms`, in ms.
-pub const DEFAULT_POLICY_BASE_MS: u64 = 200;
+pub(super) const DEFAULT_POLICY_BASE_MS: u64 = 200;
 /// Default `default_policy.backoff_multiplier`.
-pub const DEFAULT_POLICY_MULTIPLIER: f64 = 2.0;
+pub(super) const DEFAULT_POLICY_MULTIPLIER: f64 = 2.0;
 /// Default `default_policy.max_backoff_ms`, in ms.
-pub const DEFAULT_POLICY_MAX_BACKOFF_MS: u64 = 5000;
+pub(super) const DEFAULT_POLICY_MAX_BACKOFF_MS: u64 = 5000;
 /// Default `default_policy.jitter`.
-pub const DEFAULT_POLICY_JITTER: bool = true;
+pub(super) const DEFAULT_POLICY_JITTER: bool = true;
 /// Default `default_policy.jitter_max_percent`, in percent.
-pub const DEFAULT_POLICY_JITTER_MAX_PERCENT: f64 = 20.0;
+pub(super) const DEFAULT_POLICY_JITTER_MAX_PERCENT: f64 = 20.0;
 
 /// The policy keys every layer may set.
 pub(crate) const POLICY_KEYS: &[&str] = &[
@@ -38,7 +38,7 @@ pub(crate) const POLICY_KEYS: &[&str] = &[
 
 /// A backoff strategy name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Strategy {
+pub(super) enum Strategy {
     /// `exponential`: `base * multiplier^(n-1)`.
     Exponential,
     /// `linear`: `base * n`.
@@ -49,7 +49,7 @@ pub enum Strategy {
 
 impl Strategy {
     /// The configuration name.
-    pub fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::Exponential => "exponential",
             Self::Linear => "linear",

@@ -10,7 +10,7 @@ use crate::state::{DEFAULT_MAX_TRACKED_REQUESTS, DEFAULT_REQUEST_TTL_MS};
 pub(crate) const LIMIT_KEYS: &[&str] = &["max_tracked_requests", "request_ttl_ms"];
 
 /// The largest `max_tracked_requests` accepted.
-pub const MAX_TRACKED_REQUESTS_LIMIT: u64 = 10_000_000;
+pub(super) const MAX_TRACKED_REQUESTS_LIMIT: u64 = 10_000_000;
 
 /// How much per-request state is kept.
 ///
@@ -18,7 +18,7 @@ pub const MAX_TRACKED_REQUESTS_LIMIT: u64 = 10_000_000;
 /// - `max_tracked_requests`: [`DEFAULT_MAX_TRACKED_REQUESTS`]
 /// - `request_ttl_ms`: [`DEFAULT_REQUEST_TTL_MS`]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StateLimits {
+pub(crate) struct StateLimits {
     /// (tool, request) pairs tracked at most; past it the least recently failed is evicted.
     pub max_tracked_requests: usize,
     /// How long a pair is remembered after its last failure, in ms.

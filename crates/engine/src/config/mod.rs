@@ -2,27 +2,21 @@
 //! types). A [`PluginConfig`] can only be obtained through validation, so every rule holds for
 //! the rest of the engine.
 
+mod effective;
 mod flat;
 mod layer;
 mod limits;
 pub(crate) mod nested;
 mod read;
 
-pub use flat::{
-    DEFAULT_BACKOFF_BASE_MS, DEFAULT_CHECK_TEXT_CONTENT, DEFAULT_JITTER, DEFAULT_MAX_BACKOFF_MS,
-    DEFAULT_MAX_RETRIES, DEFAULT_RETRY_ON_STATUS, FlatConfig, FlatRules,
-};
-pub use layer::{
-    DEFAULT_POLICY_BASE_MS, DEFAULT_POLICY_JITTER, DEFAULT_POLICY_JITTER_MAX_PERCENT,
-    DEFAULT_POLICY_MAX_BACKOFF_MS, DEFAULT_POLICY_MAX_RETRIES, DEFAULT_POLICY_MULTIPLIER,
-    DEFAULT_POLICY_STRATEGY, Strategy,
-};
-pub use limits::{MAX_TRACKED_REQUESTS_LIMIT, StateLimits};
-pub use nested::{
-    ClassSlot, DEFAULT_CONDITIONS_RETRY_ON_STATUS, DEFAULT_INCLUDE, DEFAULT_NEVER_RETRY_STATUS,
-    DEFAULT_RETRY_ON_CONNECTION_ERROR, DEFAULT_RETRY_ON_TIMEOUT, EffectivePolicy, MetadataFlags,
-    NestedConfig, RetryConditions, ToolSlot,
-};
+pub(crate) use effective::EffectivePolicy;
+#[cfg(test)]
+pub(crate) use flat::DEFAULT_RETRY_ON_STATUS;
+pub(crate) use flat::FlatConfig;
+pub(crate) use limits::StateLimits;
+pub(crate) use nested::{ClassSlot, MetadataFlags, NestedConfig};
+
+use std::rc::Rc;
 
 use serde_json::{Value, json};
 
@@ -42,20 +36,16 @@ pub struct PluginConfig {
 
 /// Which schema a configuration was written in, with its validated content.
 #[derive(Debug, Clone, PartialEq)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one per plugin, read on every call: boxing would only add an indirection"
-)]
-pub enum Schema {
+pub(crate) enum Schema {
     /// The ContextForge plugin's flat keys.
-    Flat(FlatConfig),
+    Flat(Rc<FlatConfig>),
     /// The specification's nested policy model.
-    Nested(NestedConfig),
+    Nested(Rc<NestedConfig>),
 }
 
 impl Default for Schema {
     fn default() -> Self {
-        Self::Flat(FlatConfig::default())
+        Self::Flat(Rc::default())
     }
 }
 
@@ -145,9 +135,9 @@ impl PluginConfig {
             .collect();
         read::reject_unknown_keys(&mut errors, "", map, &top_level_keys);
         let schema = if nested.is_empty() {
-            Schema::Flat(FlatConfig::read(map, &mut errors))
+            Schema::Flat(Rc::new(FlatConfig::read(map, &mut errors)))
         } else {
-            Schema::Nested(NestedConfig::read(map, &mut errors))
+            Schema::Nested(Rc::new(NestedConfig::read(map, &mut errors)))
         };
         let limits = StateLimits::read(map, &mut errors);
         if !errors.0.is_empty() {
@@ -170,12 +160,12 @@ impl PluginConfig {
     }
 
     /// The validated content.
-    pub fn schema(&self) -> &Schema {
+    pub(crate) fn schema(&self) -> &Schema {
         &self.schema
     }
 
     /// The state limits.
-    pub fn limits(&self) -> &StateLimits {
+    pub(crate) fn limits(&self) -> &StateLimits {
         &self.limits
     }
 

@@ -19,16 +19,19 @@ use foldhash::HashMap;
 
 use serde_json::{Map, Value, json};
 
+use super::effective::EffectivePolicy;
 use super::layer::{
     DEFAULT_POLICY_BASE_MS, DEFAULT_POLICY_MAX_BACKOFF_MS, POLICY_KEYS, PolicyLayer,
 };
 use super::read::{self, Errors};
 use crate::backoff::{Backoff, Fixed};
 use crate::breaker::BreakerConfig;
+use crate::error_text::BuiltinClass;
 use crate::jitter::Jitter;
 use crate::pattern::ErrorPattern;
 use crate::policy::Policy;
 use crate::status::{MAX_STATUS, MIN_STATUS, StatusSet};
+use crate::text_scan::TextScanner;
 
 /// Every top-level key of the nested schema.
 pub(crate) const NESTED_KEYS: &[&str] = &[
@@ -42,15 +45,15 @@ pub(crate) const NESTED_KEYS: &[&str] = &[
 ];
 
 /// Default `retry_conditions.retry_on_status`.
-pub const DEFAULT_CONDITIONS_RETRY_ON_STATUS: [u16; 5] = [429, 500, 502, 503, 504];
+pub(crate) const DEFAULT_CONDITIONS_RETRY_ON_STATUS: [u16; 5] = [429, 500, 502, 503, 504];
 /// Default `retry_conditions.never_retry_status`.
-pub const DEFAULT_NEVER_RETRY_STATUS: [u16; 4] = [400, 401, 403, 404];
+pub(crate) const DEFAULT_NEVER_RETRY_STATUS: [u16; 4] = [400, 401, 403, 404];
 /// Default `retry_conditions.retry_on_timeout`.
-pub const DEFAULT_RETRY_ON_TIMEOUT: bool = true;
+pub(crate) const DEFAULT_RETRY_ON_TIMEOUT: bool = true;
 /// Default `retry_conditions.retry_on_connection_error`.
-pub const DEFAULT_RETRY_ON_CONNECTION_ERROR: bool = true;
+pub(crate) const DEFAULT_RETRY_ON_CONNECTION_ERROR: bool = true;
 /// Default of every `metadata.include_*` flag.
-pub const DEFAULT_INCLUDE: bool = true;
+pub(crate) const DEFAULT_INCLUDE: bool = true;
 
 /// Most `tool_policies` entries a config may have: twice the 20 000 overrides the ContextForge
 /// plugin is known to take. Reading a config briefly holds its JSON tree (about 1 KiB per tool
@@ -90,7 +93,7 @@ const METADATA_KEYS: &[&str] = &[
 /// - `retry_on_connection_error`: [`DEFAULT_RETRY_ON_CONNECTION_ERROR`]
 /// - `never_retry_status`: [`DEFAULT_NEVER_RETRY_STATUS`]
 #[derive(Debug, Clone, PartialEq)]
-pub struct RetryConditions {
+pub(crate) struct RetryConditions {
     /// Status codes that make a failure retryable (unless a tool policy lists its own).
     pub retry_on_status: StatusSet,
     /// Whether failures in the built-in timeout class are retried.
@@ -117,7 +120,7 @@ impl Default for RetryConditions {
 /// # Default
 /// Every flag [`DEFAULT_INCLUDE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MetadataFlags {
+pub(crate) struct MetadataFlags {
     /// Emit `policy` (the effective policy and its `source`).
     pub include_policy: bool,
     /// Emit `next_retry_at` when retrying.
@@ -139,37 +142,6 @@ impl Default for MetadataFlags {
     }
 }
 
-/// One merged (tool, error class) policy.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EffectivePolicy {
-    policy: Policy,
-    retry_on_status: StatusSet,
-    described_json: String,
-}
-
-impl EffectivePolicy {
-    /// The retry policy.
-    pub fn policy(&self) -> &Policy {
-        &self.policy
-    }
-
-    /// The status codes that make a failure retryable for this tool.
-    pub fn retry_on_status(&self) -> &StatusSet {
-        &self.retry_on_status
-    }
-
-    /// The policy with the config's key names, `retry_on_status` and `source` (the layers that
-    /// applied, e.g. `["default", "status:429", "tool:web_scraper"]`).
-    pub fn described(&self) -> Value {
-        serde_json::from_str(&self.described_json).unwrap_or(Value::Null)
-    }
-
-    /// [`EffectivePolicy::described`] as JSON text, serialized once, when the policy is built.
-    pub fn described_json(&self) -> &str {
-        &self.described_json
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 struct PatternLayer {
     matcher: ErrorPattern,
@@ -178,9 +150,11 @@ struct PatternLayer {
 
 /// A validated nested-schema configuration.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NestedConfig {
+pub(crate) struct NestedConfig {
     statuses: Vec<(u16, PolicyLayer)>,
     patterns: Vec<PatternLayer>,
+    /// The built-in phrases and the patterns, compiled into one pass over the text.
+    scanner: TextScanner,
     tools: HashMap<String, usize>,
     tool_names: Vec<String>,
     tool_layers: Vec<PolicyLayer>,
@@ -222,20 +196,20 @@ impl std::fmt::Debug for CellCache {
 
 /// Which tool policy applies: 0 for none, `1 + index` for a `tool_policies` entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ToolSlot(usize);
+pub(crate) struct ToolSlot(usize);
 
 /// Which error-class layer applies: 0 for none, then status policies, then error patterns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClassSlot(usize);
+pub(crate) struct ClassSlot(usize);
 
 impl ClassSlot {
     /// No error-class layer.
-    pub const NONE: Self = Self(0);
+    pub(crate) const NONE: Self = Self(0);
 }
 
 impl NestedConfig {
     /// The slot of `tool`'s policy.
-    pub fn tool_slot(&self, tool: &str) -> ToolSlot {
+    pub(crate) fn tool_slot(&self, tool: &str) -> ToolSlot {
         if self.tools.is_empty() {
             return ToolSlot(0);
         }
@@ -243,30 +217,33 @@ impl NestedConfig {
     }
 
     /// The slot of the status code policy for `code`, if there is one.
-    pub fn status_slot(&self, code: i64) -> Option<ClassSlot> {
+    pub(crate) fn status_slot(&self, code: i64) -> Option<ClassSlot> {
         self.statuses
             .iter()
             .position(|&(status, _)| i64::from(status) == code)
             .map(|index| ClassSlot(1 + index))
     }
 
-    /// The slot of the first error pattern matching `text`, if any.
-    ///
-    /// `ascii_lowercase` is `text.to_ascii_lowercase()`, computed once by the caller.
-    pub fn pattern_slot(&self, text: &str, ascii_lowercase: &str) -> Option<ClassSlot> {
-        self.patterns
-            .iter()
-            .position(|p| p.matcher.is_match(text, ascii_lowercase))
-            .map(|index| ClassSlot(1 + self.statuses.len() + index))
-    }
-
-    /// Whether any error pattern is configured.
-    pub fn has_patterns(&self) -> bool {
-        !self.patterns.is_empty()
+    /// One pass over the error text whose parts `parts` yields: its built-in class (looked
+    /// for only when `builtin` is set) and the slot of the first error pattern it matches.
+    /// Without patterns and without `builtin`, the text is not read at all.
+    pub(crate) fn scan_text<'t, I: Iterator<Item = &'t str>>(
+        &self,
+        parts: impl Fn() -> I,
+        builtin: bool,
+    ) -> (Option<BuiltinClass>, Option<ClassSlot>) {
+        if !builtin && self.patterns.is_empty() {
+            return (None, None);
+        }
+        let findings = self.scanner.scan(parts, builtin);
+        let slot = findings
+            .pattern
+            .map(|index| ClassSlot(1 + self.statuses.len() + index));
+        (findings.builtin, slot)
     }
 
     /// The merged policy for a tool and an error class.
-    pub fn effective(&self, tool: ToolSlot, class: ClassSlot) -> Rc<EffectivePolicy> {
+    pub(crate) fn effective(&self, tool: ToolSlot, class: ClassSlot) -> Rc<EffectivePolicy> {
         if tool.0 == 0 {
             return Rc::clone(&self.class_rows[class.0]);
         }
@@ -292,22 +269,22 @@ impl NestedConfig {
     }
 
     /// The retry conditions.
-    pub fn conditions(&self) -> &RetryConditions {
+    pub(crate) fn conditions(&self) -> &RetryConditions {
         &self.conditions
     }
 
     /// The circuit breaker settings.
-    pub fn breaker(&self) -> &BreakerConfig {
+    pub(crate) fn breaker(&self) -> &BreakerConfig {
         &self.breaker
     }
 
     /// The metadata flags.
-    pub fn metadata(&self) -> &MetadataFlags {
+    pub(crate) fn metadata(&self) -> &MetadataFlags {
         &self.metadata
     }
 
     /// The `resource_post_fetch` echo: the four ContextForge keys plus the other policy fields.
-    pub fn retry_policy_echo(&self) -> Value {
+    pub(crate) fn retry_policy_echo(&self) -> Value {
         let default = self.effective(ToolSlot(0), ClassSlot::NONE).described();
         let mut echo = Map::new();
         for key in POLICY_KEYS {
@@ -322,7 +299,7 @@ impl NestedConfig {
 
     /// Every effective policy: the default, per status code, per pattern and per tool, with
     /// the conditions, breaker and metadata flags.
-    pub fn describe(&self) -> Value {
+    pub(crate) fn describe(&self) -> Value {
         let none = ToolSlot(0);
         let statuses: Map<String, Value> = self
             .statuses
@@ -397,6 +374,13 @@ impl NestedConfig {
         .over(&PolicyLayer::defaults());
         let statuses = read_statuses(map.get("status_code_policies"), errors);
         let patterns = read_patterns(map.get("error_patterns"), errors);
+        let scanner = TextScanner::new(patterns.iter().map(|p| &p.matcher)).unwrap_or_else(|err| {
+            errors.push(
+                "error_patterns",
+                format!("error_patterns cannot be compiled together: {err}"),
+            );
+            TextScanner::default()
+        });
         let (tool_names, tool_layers) = read_tools(map.get("tool_policies"), errors);
         let conditions = read_conditions(
             map.get("retry_conditions"),
@@ -486,6 +470,7 @@ impl NestedConfig {
         Self {
             statuses,
             patterns,
+            scanner,
             tools,
             tool_names,
             tool_layers,
@@ -581,11 +566,7 @@ fn build_cell(
         "source".to_owned(),
         json!(source.iter().flatten().collect::<Vec<_>>()),
     );
-    EffectivePolicy {
-        policy,
-        retry_on_status,
-        described_json: Value::Object(described).to_string(),
-    }
+    EffectivePolicy::new(policy, retry_on_status, &Value::Object(described))
 }
 
 fn placeholder_policy() -> Policy {
@@ -875,7 +856,7 @@ pub(crate) mod tests {
 
     fn nested(value: Value) -> NestedConfig {
         match PluginConfig::from_value(&value).unwrap().schema() {
-            crate::config::Schema::Nested(nested) => nested.clone(),
+            crate::config::Schema::Nested(nested) => NestedConfig::clone(nested),
             other => panic!("not nested: {other:?}"),
         }
     }
@@ -926,15 +907,20 @@ pub(crate) mod tests {
     #[test]
     fn first_matching_pattern_wins_case_insensitively() {
         let config = nested(spec_example());
-        let text = "Connection was RESET by peer";
-        let slot = config
-            .pattern_slot(text, &text.to_ascii_lowercase())
-            .unwrap();
+        let scan = |text: &'static str| config.scan_text(|| std::iter::once(text), true);
+        let (builtin, slot) = scan("Connection was RESET by peer");
         assert_eq!(
-            config.effective(ToolSlot(0), slot).policy().max_retries(),
+            builtin, None,
+            "\"connection was reset\" is no built-in phrase"
+        );
+        assert_eq!(
+            config
+                .effective(ToolSlot(0), slot.unwrap())
+                .policy()
+                .max_retries(),
             2
         );
-        assert_eq!(config.pattern_slot("all good", "all good"), None);
+        assert_eq!(scan("all good"), (None, None));
     }
 
     #[test]

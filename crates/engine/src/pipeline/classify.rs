@@ -10,14 +10,63 @@
 //!
 //! Everything else is a success.
 
-use crate::config::{ClassSlot, NestedConfig, ToolSlot};
-use crate::error_text::{BuiltinClass, error_text};
+use std::rc::Rc;
+
+use crate::config::{ClassSlot, EffectivePolicy, FlatConfig, NestedConfig};
+use crate::error_text::{BuiltinClass, error_text_parts};
 use crate::status::StatusSet;
 use crate::tool_result::{ErrorProbe, StatusValue, ToolResultView};
 
+/// The classify step, built from the config: which rules tell failures apart.
+#[derive(Debug, Clone)]
+pub(crate) enum Classifier {
+    /// The flat schema: the ContextForge plugin's rules, per-tool `retry_on_status` and
+    /// `check_text_content`.
+    ContextForge(Rc<FlatConfig>),
+    /// The nested schema: status codes, the built-in classes and error patterns, each class
+    /// with its own policy layer.
+    Layered(Rc<NestedConfig>),
+}
+
+/// What the classify step found: the outcome, why, and the policy that applies to it.
+#[derive(Debug, Clone)]
+pub(crate) struct Verdict {
+    /// Success, retryable or not.
+    pub(crate) outcome: Classification,
+    /// Why (reported by the nested schema's metadata).
+    pub(crate) reason: Reason,
+    /// The merged policy for the tool and the failure's class.
+    pub(crate) policy: Rc<EffectivePolicy>,
+}
+
+impl Classifier {
+    /// Classifies `result` of `tool`.
+    pub(crate) fn classify(&self, tool: &str, result: &(impl ToolResultView + ?Sized)) -> Verdict {
+        match self {
+            Self::ContextForge(flat) => {
+                let rules = flat.rules_for(tool);
+                let outcome =
+                    classify_flat(result, rules.retry_on_status(), rules.check_text_content());
+                let reason = match outcome {
+                    Classification::Success => Reason::Success,
+                    Classification::Retryable { status: Some(code) }
+                    | Classification::NotRetryable { status: Some(code) } => Reason::Status(code),
+                    _ => Reason::Error,
+                };
+                Verdict {
+                    outcome,
+                    reason,
+                    policy: Rc::clone(rules.effective()),
+                }
+            }
+            Self::Layered(nested) => classify_nested(result, nested, tool),
+        }
+    }
+}
+
 /// What a tool result means for retrying.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Classification {
+pub(crate) enum Classification {
     /// Not a failure.
     Success,
     /// A failure the policy may retry.
@@ -33,7 +82,7 @@ pub enum Classification {
 }
 
 /// Classifies `result` by the flat schema's rules.
-pub fn classify_flat(
+pub(crate) fn classify_flat(
     result: &(impl ToolResultView + ?Sized),
     retry_on_status: &StatusSet,
     check_text_content: bool,
@@ -76,7 +125,7 @@ pub fn classify_flat(
 
 /// Why a result was classified as it was (reported in nested-schema metadata as `reason`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
+pub(crate) enum Reason {
     /// Not a failure.
     Success,
     /// A failure carrying this status code.
@@ -92,16 +141,9 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// The metadata text: `success`, `status:503`, `timeout`, `connection`, `pattern`, `error`.
-    pub fn render(&self) -> String {
-        match self {
-            Self::Status(code) => format!("status:{code}"),
-            other => other.as_static_str().to_owned(),
-        }
-    }
-
-    /// The metadata text of every reason but [`Reason::Status`] (which gives `status`).
-    pub fn as_static_str(&self) -> &'static str {
+    /// The metadata text: `success`, `timeout`, `connection`, `pattern`, `error`, and `status`
+    /// for [`Reason::Status`] (whose code the annotation appends as `status:503`).
+    pub(crate) fn as_static_str(&self) -> &'static str {
         match self {
             Self::Success => "success",
             Self::Status(_) => "status",
@@ -113,18 +155,6 @@ impl Reason {
     }
 }
 
-/// A result classified under the nested schema: what it is, why, and which error-class layer
-/// of the policy applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NestedClassification {
-    /// Success, retryable or not.
-    pub classification: Classification,
-    /// Why.
-    pub reason: Reason,
-    /// The error-class layer: a status code policy, else the first matching error pattern.
-    pub class: ClassSlot,
-}
-
 /// Classifies `result` for `tool` under the nested schema.
 ///
 /// A result is a failure when it has `isError: true` (top level or in `structuredContent`) or
@@ -132,11 +162,12 @@ pub struct NestedClassification {
 /// a status code is retryable when the code is in that list and not in `never_retry_status`.
 /// One without: the built-in timeout and connection classes follow their switches; anything
 /// else (a matching error pattern included) is retryable.
-pub fn classify_nested(
+fn classify_nested(
     result: &(impl ToolResultView + ?Sized),
     config: &NestedConfig,
-    tool: ToolSlot,
-) -> NestedClassification {
+    tool_name: &str,
+) -> Verdict {
+    let tool = config.tool_slot(tool_name);
     let probe = result.structured_content().and_then(ErrorProbe::parse);
     let status = probe
         .as_ref()
@@ -148,22 +179,27 @@ pub fn classify_nested(
         || probe.as_ref().is_some_and(|p| p.is_error)
         || status.is_some_and(|code| retry_on_status.contains(code));
     if !failed {
-        return NestedClassification {
-            classification: Classification::Success,
+        return Verdict {
+            outcome: Classification::Success,
             reason: Reason::Success,
-            class: ClassSlot::NONE,
+            policy: row,
         };
     }
-    let matching_pattern = |text: &str| config.pattern_slot(text, &text.to_ascii_lowercase());
+    let verdict = |outcome, reason, class: ClassSlot| Verdict {
+        outcome,
+        reason,
+        policy: if class == ClassSlot::NONE {
+            Rc::clone(&row)
+        } else {
+            config.effective(tool, class)
+        },
+    };
+    let parts = || error_text_parts(result, probe.as_ref());
     if let Some(code) = status {
+        // A status policy decides the class without reading the text.
         let class = config
             .status_slot(code)
-            .or_else(|| {
-                config
-                    .has_patterns()
-                    .then(|| matching_pattern(&error_text(result, probe.as_ref())))
-                    .flatten()
-            })
+            .or_else(|| config.scan_text(parts, false).1)
             .unwrap_or(ClassSlot::NONE);
         let retryable = retry_on_status.contains(code)
             && !config.conditions().never_retry_status.contains(code);
@@ -172,17 +208,11 @@ pub fn classify_nested(
         } else {
             Classification::NotRetryable { status: Some(code) }
         };
-        return NestedClassification {
-            classification,
-            reason: Reason::Status(code),
-            class,
-        };
+        return verdict(classification, Reason::Status(code), class);
     }
-    let text = error_text(result, probe.as_ref());
-    let lowercase = text.to_ascii_lowercase();
-    let pattern = config.pattern_slot(&text, &lowercase);
+    let (builtin, pattern) = config.scan_text(parts, true);
     let conditions = config.conditions();
-    let (reason, retryable) = match BuiltinClass::of(&lowercase) {
+    let (reason, retryable) = match builtin {
         Some(BuiltinClass::Timeout) => (Reason::Timeout, conditions.retry_on_timeout),
         Some(BuiltinClass::Connection) => {
             (Reason::Connection, conditions.retry_on_connection_error)
@@ -190,15 +220,12 @@ pub fn classify_nested(
         None if pattern.is_some() => (Reason::Pattern, true),
         None => (Reason::Error, true),
     };
-    NestedClassification {
-        classification: if retryable {
-            Classification::Retryable { status: None }
-        } else {
-            Classification::NotRetryable { status: None }
-        },
-        reason,
-        class: pattern.unwrap_or(ClassSlot::NONE),
-    }
+    let outcome = if retryable {
+        Classification::Retryable { status: None }
+    } else {
+        Classification::NotRetryable { status: None }
+    };
+    verdict(outcome, reason, pattern.unwrap_or(ClassSlot::NONE))
 }
 
 fn signals_failure(probe: &ErrorProbe, retry_on_status: &StatusSet) -> bool {
@@ -210,12 +237,11 @@ fn signals_failure(probe: &ErrorProbe, retry_on_status: &StatusSet) -> bool {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::config::DEFAULT_RETRY_ON_STATUS;
 
-    /// The tests' name for the engine's owned result.
-    pub(crate) type FakeResult = crate::tool_result::OwnedToolResult;
+    use crate::tool_result::OwnedToolResult as FakeResult;
 
     fn classify(result: &FakeResult, check_text: bool) -> Classification {
         classify_flat(

@@ -1,0 +1,50 @@
+//! The admit step: rules that may refuse a retry the policy would allow.
+//!
+//! Every rule sees every classified result, in the order [`super::Pipeline::new`] lists them,
+//! so each keeps its own state current (a breaker counts successes too); the first refusal
+//! decides. To add a rule: write a module here implementing [`AdmissionRule`], and push it in
+//! [`super::Pipeline::new`].
+
+mod circuit_breaker;
+
+pub(crate) use circuit_breaker::CircuitBreaker;
+
+use super::Decision;
+use super::Now;
+use super::classify::Verdict;
+use crate::breaker::BreakerState;
+
+/// One classified call, as an admission rule sees it.
+pub(crate) struct Attempt<'a> {
+    /// The tool name.
+    pub(crate) tool: &'a str,
+    /// What the classify step found.
+    pub(crate) verdict: &'a Verdict,
+    /// The decision's monotonic time (read on first use).
+    pub(crate) now: &'a Now<'a>,
+}
+
+/// What the admission rules report for the metadata.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct AdmissionNotes {
+    /// The circuit breaker's state after the call, when a breaker is configured.
+    pub(crate) breaker: Option<BreakerNote>,
+}
+
+/// The circuit breaker part of the metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BreakerNote {
+    /// The state after the call.
+    pub(crate) state: BreakerState,
+    /// Consecutive retryable failures of the tool after the call.
+    pub(crate) consecutive_failures: u32,
+    /// Whether the breaker may open (`circuit_breaker.enabled`).
+    pub(crate) enabled: bool,
+}
+
+/// A rule of the admit step.
+pub(crate) trait AdmissionRule: std::fmt::Debug {
+    /// Observes `attempt` and returns the decision that refuses its retry, if this rule
+    /// refuses it; notes what the metadata should report.
+    fn admit(&mut self, attempt: &Attempt<'_>, notes: &mut AdmissionNotes) -> Option<Decision>;
+}

@@ -1,0 +1,42 @@
+//! The circuit breaker as an admission rule: one breaker per tool, fed every outcome.
+
+use super::{AdmissionNotes, AdmissionRule, Attempt, BreakerNote};
+use crate::breaker::{BreakerConfig, BreakerEvent, BreakerStore};
+use crate::pipeline::Decision;
+use crate::pipeline::classify::Classification;
+
+/// Refuses retries of a tool whose breaker is open (or whose half-open probe failed).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CircuitBreaker {
+    config: BreakerConfig,
+    breakers: BreakerStore,
+}
+
+impl CircuitBreaker {
+    /// A breaker per tool under `config`, all closed.
+    pub(crate) fn new(config: BreakerConfig) -> Self {
+        Self {
+            config,
+            breakers: BreakerStore::default(),
+        }
+    }
+}
+
+impl AdmissionRule for CircuitBreaker {
+    fn admit(&mut self, attempt: &Attempt<'_>, notes: &mut AdmissionNotes) -> Option<Decision> {
+        let event = match attempt.verdict.outcome {
+            Classification::Success => BreakerEvent::Success,
+            Classification::Retryable { .. } => BreakerEvent::RetryableFailure,
+            Classification::NotRetryable { .. } => BreakerEvent::NonRetryableFailure,
+        };
+        let transition = self
+            .breakers
+            .record(attempt.tool, event, attempt.now.get(), &self.config);
+        notes.breaker = Some(BreakerNote {
+            state: transition.to,
+            consecutive_failures: transition.consecutive_failures,
+            enabled: self.config.enabled,
+        });
+        (!transition.admitted).then_some(Decision::CircuitOpen)
+    }
+}

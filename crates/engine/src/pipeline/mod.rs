@@ -1,0 +1,378 @@
+//! The decision pipeline: `classify -> admit -> backoff -> annotate`, the same four steps for
+//! both schemas (the flat schema is the nested model with the ContextForge plugin's
+//! classification and annotation).
+//!
+//! Each step is built once, at configure time, by [`Pipeline::new`]:
+//! - [`classify`]: is the result a failure, may it be retried, why, and which policy applies;
+//! - [`admit`]: an ordered list of [`admit::AdmissionRule`]s that may refuse a retry the
+//!   policy allows (the circuit breaker). **A new admission rule is a module under `admit/`
+//!   plus one line in [`Pipeline::new`].**
+//! - [`backoff`]: an ordered list of [`backoff::DelaySource`]s that choose the delay (the
+//!   policy's curve). A new delay source is likewise one module plus one line there.
+//! - [`annotate`]: the metadata that explains the decision.
+//!
+//! The request store (consecutive failures per tool and request) is the one piece of state the
+//! pipeline shares between steps; it belongs to the plugin and is passed in.
+
+pub(crate) mod admit;
+pub(crate) mod annotate;
+pub(crate) mod backoff;
+pub(crate) mod classify;
+
+use std::cell::Cell;
+
+use crate::call::{ToolCall, ToolDecision};
+use crate::clock::{Clock, Rng};
+use crate::config::{PluginConfig, Schema};
+use crate::state::RequestStore;
+use crate::tool_result::ToolResultView;
+use admit::{AdmissionNotes, AdmissionRule, Attempt, CircuitBreaker};
+use annotate::{Annotation, Annotator};
+use backoff::{DelaySource, PolicyCurve};
+use classify::{Classification, Classifier};
+
+/// What the plugin decided for one tool result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Retry after the delay.
+    Retry,
+    /// A retryable failure whose budget is spent.
+    GiveUp,
+    /// A failure that must not be retried.
+    NotRetryable,
+    /// The tool's circuit breaker refused the retry.
+    CircuitOpen,
+    /// Not a failure.
+    Success,
+}
+
+impl Decision {
+    /// The metadata name.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Retry => "retry",
+            Self::GiveUp => "give_up",
+            Self::NotRetryable => "not_retryable",
+            Self::CircuitOpen => "circuit_open",
+            Self::Success => "success",
+        }
+    }
+}
+
+/// The four steps, built from one configuration.
+#[derive(Debug)]
+pub(crate) struct Pipeline {
+    classifier: Classifier,
+    admission: Vec<Box<dyn AdmissionRule>>,
+    delay_sources: Vec<Box<dyn DelaySource>>,
+    annotator: Annotator,
+}
+
+impl Pipeline {
+    /// The pipeline of `config`: this is where every step is chosen.
+    pub(crate) fn new(config: &PluginConfig) -> Self {
+        let mut admission: Vec<Box<dyn AdmissionRule>> = Vec::new();
+        let delay_sources: Vec<Box<dyn DelaySource>> = vec![Box::new(PolicyCurve)];
+        let (classifier, annotator) = match config.schema() {
+            Schema::Flat(flat) => (
+                Classifier::ContextForge(flat.clone()),
+                Annotator::ContextForge,
+            ),
+            Schema::Nested(nested) => {
+                admission.push(Box::new(CircuitBreaker::new(*nested.breaker())));
+                (
+                    Classifier::Layered(nested.clone()),
+                    Annotator::Explained(*nested.metadata()),
+                )
+            }
+        };
+        Self {
+            classifier,
+            admission,
+            delay_sources,
+            annotator,
+        }
+    }
+
+    /// Decides `call`, updating `requests` and the admission rules' state. The monotonic clock
+    /// is read at most once, and only when a step needs it (a flat-schema success of an
+    /// untracked request reads no clock at all).
+    pub(crate) fn decide<R: ToolResultView + ?Sized>(
+        &mut self,
+        requests: &mut RequestStore,
+        call: &ToolCall<'_, R>,
+        clock: &dyn Clock,
+        rng: &mut impl Rng,
+    ) -> ToolDecision {
+        let now = Now::new(clock);
+        let verdict = self.classifier.classify(call.tool, call.result);
+        let mut notes = AdmissionNotes::default();
+        let mut refusal = None;
+        for rule in &mut self.admission {
+            let attempt = Attempt {
+                tool: call.tool,
+                verdict: &verdict,
+                now: &now,
+            };
+            if let Some(decision) = rule.admit(&attempt, &mut notes) {
+                refusal.get_or_insert(decision);
+            }
+        }
+        let mut annotation = Annotation::new(&verdict, notes);
+        let mut warning = None;
+        match verdict.outcome {
+            // Success and refusals end the request: its failures so far are taken and forgotten.
+            Classification::Success => {
+                annotation.attempt = requests.take(call.tool, call.request_id, || now.get());
+            }
+            _ if refusal.is_some() => {
+                let previous = requests.take(call.tool, call.request_id, || now.get());
+                annotation.decision = refusal.unwrap_or(Decision::CircuitOpen);
+                annotation.attempt = previous.saturating_add(1);
+                annotation.retry_count = annotation.attempt;
+            }
+            Classification::NotRetryable { .. } => {
+                let previous = requests.take(call.tool, call.request_id, || now.get());
+                annotation.decision = Decision::NotRetryable;
+                annotation.attempt = previous.saturating_add(1);
+            }
+            Classification::Retryable { .. } => {
+                let failures = requests.record_failure(call.tool, call.request_id, now.get());
+                annotation.attempt = failures;
+                annotation.retry_count = failures;
+                match backoff::next_delay(&self.delay_sources, &verdict, failures, rng) {
+                    Some(delay_ms) => {
+                        annotation.decision = Decision::Retry;
+                        annotation.delay_ms = delay_ms;
+                    }
+                    None => {
+                        requests.clear(call.tool, call.request_id);
+                        annotation.decision = Decision::GiveUp;
+                        warning = Some(format!(
+                            "tool={} request_id={} exhausted after {failures} failure(s)",
+                            call.tool, call.request_id
+                        ));
+                    }
+                }
+            }
+        }
+        ToolDecision {
+            retry: annotation.decision == Decision::Retry,
+            delay_ms: annotation.delay_ms,
+            metadata: self.annotator.render(&annotation, call.trace_id, clock),
+            warning,
+        }
+    }
+}
+
+/// The monotonic time of one decision, read from the clock on first use.
+pub(crate) struct Now<'c> {
+    clock: &'c dyn Clock,
+    read: Cell<Option<u64>>,
+}
+
+impl<'c> Now<'c> {
+    fn new(clock: &'c dyn Clock) -> Self {
+        Self {
+            clock,
+            read: Cell::new(None),
+        }
+    }
+
+    /// Monotonic milliseconds.
+    pub(crate) fn get(&self) -> u64 {
+        if let Some(now) = self.read.get() {
+            return now;
+        }
+        let now = self.clock.monotonic_ms();
+        self.read.set(Some(now));
+        now
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::call::ToolCall;
+    use crate::clock::{FixedClock, SplitMix64};
+    use crate::config::nested::tests::spec_example;
+    use crate::plugin::Plugin;
+    use crate::tool_result::OwnedToolResult as FakeResult;
+
+    fn plugin(config: Value) -> Plugin {
+        let mut plugin = Plugin::default();
+        plugin.configure_json(&config.to_string()).unwrap();
+        plugin
+    }
+
+    fn run(
+        plugin: &mut Plugin,
+        tool: &str,
+        request: &str,
+        result: &FakeResult,
+        now_ms: u64,
+    ) -> Value {
+        let call = ToolCall {
+            tool,
+            request_id: request,
+            trace_id: None,
+            result,
+        };
+        let clock = FixedClock {
+            monotonic_ms: now_ms,
+            wall_ms: 1_767_225_600_000 + now_ms,
+        };
+        let decision = plugin.tool_post_invoke(&call, &clock, &mut SplitMix64::new(5));
+        let metadata: Value = serde_json::from_str(&decision.metadata).unwrap();
+        let inner = metadata["retry_with_backoff"].clone();
+        assert_eq!(decision.retry, inner["decision"] == "retry");
+        assert_eq!(decision.delay_ms, inner["retry_delay_ms"].as_u64().unwrap());
+        inner
+    }
+
+    fn status(code: u16) -> FakeResult {
+        FakeResult::structured(&format!(r#"{{"status_code": {code}}}"#)).with_error()
+    }
+
+    fn no_jitter(mut config: Value) -> Value {
+        config["default_policy"]["jitter"] = json!(false);
+        config
+    }
+
+    #[test]
+    fn spec_example_429_uses_status_policy_with_proportional_jitter() {
+        let mut plugin = plugin(spec_example());
+        let meta = run(&mut plugin, "other", "r", &status(429), 0);
+        assert_eq!(meta["decision"], "retry");
+        let delay = meta["retry_delay_ms"].as_u64().unwrap();
+        assert!((800..=1200).contains(&delay), "{delay}");
+        assert_eq!(meta["max_retries"], 5);
+        assert_eq!(meta["policy"]["source"], json!(["default", "status:429"]));
+        assert_eq!(meta["reason"], "status:429");
+    }
+
+    #[test]
+    fn never_retry_status_is_not_retryable_and_leaves_breaker_alone() {
+        let mut plugin = plugin(no_jitter(spec_example()));
+        let meta = run(&mut plugin, "t", "r", &status(404), 0);
+        assert_eq!(meta["decision"], "not_retryable");
+        assert_eq!(
+            meta["circuit_breaker"],
+            json!({"state": "closed", "consecutive_failures": 0})
+        );
+    }
+
+    #[test]
+    fn tool_policy_overrides_status_policy() {
+        let mut plugin = plugin(no_jitter(spec_example()));
+        let meta = run(&mut plugin, "web_scraper", "r", &status(503), 0);
+        assert_eq!(meta["retry_delay_ms"], 1000);
+        assert_eq!(meta["max_retries"], 3);
+        assert_eq!(
+            meta["policy"]["source"],
+            json!(["default", "status:503", "tool:web_scraper"])
+        );
+    }
+
+    #[test]
+    fn timeout_class_follows_its_switch() {
+        let timeout = FakeResult::text("upstream timed out").with_error();
+        let mut on = plugin(no_jitter(spec_example()));
+        assert_eq!(run(&mut on, "t", "r", &timeout, 0)["decision"], "retry");
+        let mut config = no_jitter(spec_example());
+        config["retry_conditions"]["retry_on_timeout"] = json!(false);
+        let mut off = plugin(config);
+        let meta = run(&mut off, "t", "r", &timeout, 0);
+        assert_eq!(
+            (meta["decision"].clone(), meta["reason"].clone()),
+            (json!("not_retryable"), json!("timeout"))
+        );
+    }
+
+    #[test]
+    fn breaker_opens_at_threshold_and_refuses_until_recovery() {
+        let mut config = no_jitter(spec_example());
+        config["circuit_breaker"] =
+            json!({"failure_threshold": 2, "recovery_timeout_ms": 1000, "half_open_max_calls": 1});
+        let mut plugin = plugin(config);
+        assert_eq!(
+            run(&mut plugin, "t", "a", &status(503), 0)["decision"],
+            "retry"
+        );
+        let opened = run(&mut plugin, "t", "b", &status(503), 10);
+        assert_eq!(opened["decision"], "circuit_open");
+        assert_eq!(opened["circuit_breaker"]["state"], "open");
+        assert_eq!(
+            run(&mut plugin, "other", "c", &status(503), 20)["decision"],
+            "retry"
+        );
+        assert_eq!(
+            run(&mut plugin, "t", "d", &status(503), 1009)["decision"],
+            "circuit_open"
+        );
+        let probe = run(&mut plugin, "t", "e", &FakeResult::default(), 1010);
+        assert_eq!(probe["circuit_breaker"]["state"], "closed");
+        assert_eq!(
+            run(&mut plugin, "t", "f", &status(503), 1011)["decision"],
+            "retry"
+        );
+    }
+
+    #[test]
+    fn annotations_follow_flags_and_next_retry_time() {
+        let mut config = no_jitter(spec_example());
+        let mut plugin_all = plugin(config.clone());
+        let meta = run(&mut plugin_all, "t", "r", &status(500), 1000);
+        assert_eq!(meta["next_retry_at"], "2026-01-01T00:00:01.500Z");
+        assert_eq!(meta["attempt"], 1);
+        config["metadata"] = json!({"include_policy": false, "include_next_retry_time": false,
+            "include_attempt_count": false, "include_circuit_breaker_state": false});
+        let mut plugin_none = plugin(config);
+        let meta = run(&mut plugin_none, "t", "r", &status(500), 1000);
+        let keys: Vec<&str> = meta
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            ["decision", "reason", "retry_count", "retry_delay_ms"]
+        );
+    }
+
+    #[test]
+    fn success_reports_previous_attempts_and_resets() {
+        let mut plugin = plugin(no_jitter(spec_example()));
+        run(&mut plugin, "t", "r", &status(500), 0);
+        run(&mut plugin, "t", "r", &status(500), 1);
+        let meta = run(&mut plugin, "t", "r", &FakeResult::default(), 2);
+        assert_eq!(
+            (
+                meta["decision"].clone(),
+                meta["attempt"].clone(),
+                meta["retry_count"].clone()
+            ),
+            (json!("success"), json!(2), json!(0))
+        );
+        assert!(meta.get("next_retry_at").is_none());
+    }
+
+    #[test]
+    fn give_up_after_status_budget() {
+        let mut plugin = plugin(no_jitter(spec_example()));
+        let decisions: Vec<Value> = (0..4)
+            .map(|i| run(&mut plugin, "t", "r", &status(504), i)["decision"].clone())
+            .collect();
+        assert_eq!(
+            decisions,
+            [
+                json!("retry"),
+                json!("retry"),
+                json!("give_up"),
+                json!("retry")
+            ]
+        );
+    }
+}
