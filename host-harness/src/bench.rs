@@ -53,6 +53,58 @@ pub struct BenchRow {
     pub ratio_to_floor: f64,
     /// `plugin_ns / native_ns`.
     pub ratio_to_native: f64,
+    /// Wasm instructions (fuel) the component spends per call, median of a few calls.
+    pub plugin_fuel: u64,
+    /// Wasm instructions (fuel) the floor spends per call.
+    pub floor_fuel: u64,
+}
+
+/// The plugin and floor compiled with fuel metering, to count each call's wasm instructions:
+/// unlike time, the count does not move with the machine's load.
+pub struct FuelMeters {
+    plugin: PluginRuntime,
+    floor: PluginRuntime,
+}
+
+impl FuelMeters {
+    /// Compiles `plugin_wasm` and `floor_wasm` with fuel metering.
+    ///
+    /// # Errors
+    /// A component that does not compile.
+    pub fn new(plugin_wasm: &[u8], floor_wasm: &[u8]) -> Result<Self> {
+        let fuel = RuntimeOptions::default().with_execution_bound(ExecutionBound::Fuel);
+        Ok(Self {
+            plugin: PluginRuntime::from_bytes_with(plugin_wasm, fuel)?,
+            floor: PluginRuntime::from_bytes_with(floor_wasm, fuel)?,
+        })
+    }
+}
+
+/// The median fuel of `CALLS` calls of `hook` on a fresh, configured instance of `runtime`
+/// (the calls run through the same retry cycle the timed runs do).
+fn fuel_per_call(
+    runtime: &PluginRuntime,
+    config: &str,
+    hook: &Hook,
+    context: &PluginContext,
+) -> Result<u64> {
+    const CALLS: usize = 11;
+    let env = GuestEnv::new(DEFAULT_START_WALL_MS, 1);
+    let mut instance = configured(runtime, &env, config)?;
+    let mut used = Vec::with_capacity(CALLS);
+    for _ in 0..CALLS {
+        match hook {
+            Hook::Tool(payload) => {
+                black_box(instance.call(&ToolPostInvoke { payload, context })?);
+            }
+            Hook::Resource(payload) => {
+                black_box(instance.call(&ResourcePostFetch { payload, context })?);
+            }
+        }
+        used.push(instance.fuel_used().unwrap_or(0));
+    }
+    used.sort_unstable();
+    Ok(used[CALLS / 2])
 }
 
 enum Hook {
@@ -214,6 +266,7 @@ fn time_interleaved(
 pub fn run(
     plugin: &PluginRuntime,
     floor: &PluginRuntime,
+    meters: &FuelMeters,
     options: BenchOptions,
 ) -> Result<Vec<BenchRow>> {
     let mut rows = Vec::new();
@@ -242,6 +295,8 @@ pub fn run(
         let medians = time_interleaved(&mut backends, &case.hook, &case.context, options)?;
         let (plugin_ns, floor_ns, native_ns) = (medians[0], medians[1], medians[2]);
         rows.push(BenchRow {
+            plugin_fuel: fuel_per_call(&meters.plugin, &config, &case.hook, &case.context)?,
+            floor_fuel: fuel_per_call(&meters.floor, &config, &case.hook, &case.context)?,
             path: case.path,
             plugin_ns,
             floor_ns,
@@ -569,20 +624,33 @@ pub fn render_extras(report: &BenchReport) -> String {
 
 /// The rows as a text table.
 pub fn render(rows: &[BenchRow]) -> String {
-    let mut out = format!(
-        "{:<46} {:>12} {:>12} {:>12} {:>9} {:>10}\n",
-        "path", "plugin ns", "floor ns", "native ns", "x floor", "x native"
-    );
-    for row in rows {
-        out.push_str(&format!(
-            "{:<46} {:>12.0} {:>12.0} {:>12.0} {:>9.2} {:>10.1}\n",
-            row.path,
-            row.plugin_ns,
-            row.floor_ns,
-            row.native_ns,
-            row.ratio_to_floor,
-            row.ratio_to_native
-        ));
-    }
-    out
+    use crate::table::Align::{Left, Right};
+    let header = [
+        "path",
+        "plugin ns",
+        "floor ns",
+        "native ns",
+        "x floor",
+        "x native",
+        "plugin fuel",
+        "floor fuel",
+    ];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            vec![
+                row.path.clone(),
+                format!("{:.0}", row.plugin_ns),
+                format!("{:.0}", row.floor_ns),
+                format!("{:.0}", row.native_ns),
+                format!("{:.2}", row.ratio_to_floor),
+                format!("{:.1}", row.ratio_to_native),
+                row.plugin_fuel.to_string(),
+                row.floor_fuel.to_string(),
+            ]
+        })
+        .collect();
+    let mut align = vec![Right; header.len()];
+    align[0] = Left;
+    crate::table::render(&header, &align, &cells)
 }

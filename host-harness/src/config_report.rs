@@ -1,7 +1,5 @@
 //! The effective policy of a validated config as a readable table, for `check-config`.
 
-use std::fmt::Write as _;
-
 use serde_json::Value;
 
 const HEADER: [&str; 8] = [
@@ -67,16 +65,13 @@ pub fn render(described: &Value) -> String {
         } else {
             "circuit_breaker: off".to_owned()
         });
-        let metadata = &described["metadata"];
-        let on: Vec<&str> = [
-            "include_policy",
-            "include_next_retry_time",
-            "include_attempt_count",
-            "include_circuit_breaker_state",
-        ]
-        .into_iter()
-        .filter(|flag| metadata[*flag] == true)
-        .collect();
+        let on: Vec<&str> = described["metadata"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, on)| **on == true)
+            .map(|(flag, _)| flag.as_str())
+            .collect();
         notes.push(format!(
             "metadata: {}",
             if on.is_empty() {
@@ -86,7 +81,7 @@ pub fn render(described: &Value) -> String {
             }
         ));
     }
-    table(&rows) + &notes.join("\n") + "\n"
+    crate::table::render(&HEADER, &[], &rows) + &notes.join("\n") + "\n"
 }
 
 fn flat_row(layer: &str, rules: &Value) -> [String; 8] {
@@ -145,26 +140,4 @@ fn codes(list: &Value) -> String {
     } else {
         codes.join(",")
     }
-}
-
-fn table(rows: &[[String; 8]]) -> String {
-    let mut widths = HEADER.map(|h| h.chars().count());
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let header = HEADER.map(str::to_owned);
-    for row in std::iter::once(&header).chain(rows) {
-        for (index, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if index + 1 == row.len() {
-                let _ = writeln!(out, "{cell}");
-            } else {
-                let pad = width - cell.chars().count();
-                let _ = write!(out, "{cell}{}  ", " ".repeat(pad));
-            }
-        }
-    }
-    out
 }

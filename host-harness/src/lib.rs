@@ -10,4 +10,5 @@ pub mod conformance;
 pub mod demo;
 pub mod matcher;
 pub mod scenario;
+pub mod table;
 pub mod yaml;

@@ -13,7 +13,7 @@ use retry_host::bindings::ConfigError;
 use retry_host::guest_env::GuestEnv;
 use retry_host::hook::{Configure, Describe};
 use retry_host::limits::RuntimeOptions;
-use retry_host::runtime::PLUGIN_WASM;
+use retry_host::runtime::{FLOOR_WASM, PLUGIN_WASM};
 use retry_host::{PluginRuntime, artifact_cache};
 
 const AFTER_HELP: &str = "\
@@ -141,8 +141,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let options = BenchOptions { iterations, runs };
             let wasm = std::fs::read(&plugin_path)
                 .with_context(|| format!("cannot read {}", plugin_path.display()))?;
+            let floor_wasm =
+                std::fs::read(FLOOR_WASM).with_context(|| format!("cannot read {FLOOR_WASM}"))?;
+            let meters = bench::FuelMeters::new(&wasm, &floor_wasm)?;
             let report = bench::BenchReport {
-                rows: bench::run(&plugin, &floor, options)?,
+                rows: bench::run(&plugin, &floor, &meters, options)?,
                 cold_start: bench::cold_start(&wasm, runs)?,
                 throughput: bench::throughput(&plugin, iterations.saturating_mul(10))?,
                 execution_bounds: bench::bound_costs(&wasm, options)?,

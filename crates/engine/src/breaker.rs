@@ -32,7 +32,7 @@ pub(crate) const MAX_TRACKED_TOOLS: usize = 10_000;
 /// - `failure_threshold`: [`DEFAULT_FAILURE_THRESHOLD`]
 /// - `recovery_timeout_ms`: [`DEFAULT_RECOVERY_TIMEOUT_MS`]
 /// - `half_open_max_calls`: [`DEFAULT_HALF_OPEN_MAX_CALLS`]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct BreakerConfig {
     /// Whether breakers refuse anything at all.
     pub enabled: bool,

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use serde::{Serialize, Serializer};
+
 /// The smallest status code a configuration may name.
 pub(crate) const MIN_STATUS: u16 = 100;
 /// The largest status code a configuration may name.
@@ -66,6 +68,13 @@ impl StatusSet {
 impl fmt::Debug for StatusSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(&self.listed).finish()
+    }
+}
+
+/// Serializes as the list of codes, in the order the configuration listed them.
+impl Serialize for StatusSet {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.listed.serialize(serializer)
     }
 }
 

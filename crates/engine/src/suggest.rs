@@ -11,7 +11,7 @@ pub(crate) fn closest_key<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a st
     let wanted = normalise(unknown);
     let mut best: Option<(usize, &'a str)> = None;
     for &candidate in known {
-        let distance = edit_distance(&wanted, &normalise(candidate));
+        let distance = strsim::levenshtein(&wanted, &normalise(candidate));
         if best.is_none_or(|(best_distance, _)| distance < best_distance) {
             best = Some((distance, candidate));
         }
@@ -26,22 +26,6 @@ fn normalise(key: &str) -> String {
         .filter(|c| !matches!(c, '_' | '-' | ' '))
         .flat_map(char::to_lowercase)
         .collect()
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]
@@ -64,12 +48,5 @@ mod tests {
     #[test]
     fn closest_key_unrelated_word_suggests_nothing() {
         assert_eq!(closest_key("bogus", KEYS), None);
-    }
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("same", "same"), 0);
     }
 }

@@ -207,7 +207,10 @@ impl PluginRuntime {
     pub fn instantiate(&self, env: &GuestEnv) -> Result<PluginInstance> {
         let mut store = Store::new(&self.engine, HostState::new(env));
         store.limiter(HostState::limiter);
-        let mut budget = CallBudget(self.options);
+        let mut budget = CallBudget {
+            options: self.options,
+            granted_fuel: 0,
+        };
         budget.renew(&mut store, 1)?;
         let bindings = self
             .pre
@@ -231,26 +234,41 @@ pub struct PluginInstance {
 
 /// Renews a store's execution bound before each call.
 #[derive(Debug, Clone, Copy)]
-struct CallBudget(RuntimeOptions);
+struct CallBudget {
+    options: RuntimeOptions,
+    /// The fuel granted to the latest call (fuel-bounded instances only).
+    granted_fuel: u64,
+}
 
 impl CallBudget {
     /// Renews the bound for a call allowed `multiplier` times an ordinary call's bound.
     fn renew(&mut self, store: &mut Store<HostState>, multiplier: u64) -> Result<()> {
-        match self.0.execution_bound {
+        match self.options.execution_bound {
             ExecutionBound::None => {}
             ExecutionBound::Epoch => {
                 store.set_epoch_deadline(EPOCH_DEADLINE_TICKS.saturating_mul(multiplier));
             }
-            ExecutionBound::Fuel => store
-                .set_fuel(self.0.fuel_per_call.saturating_mul(multiplier))
-                .anyhow()
-                .context("cannot set fuel")?,
+            ExecutionBound::Fuel => {
+                self.granted_fuel = self.options.fuel_per_call.saturating_mul(multiplier);
+                store
+                    .set_fuel(self.granted_fuel)
+                    .anyhow()
+                    .context("cannot set fuel")?;
+            }
         }
         Ok(())
     }
 }
 
 impl PluginInstance {
+    /// The fuel the latest call consumed (about one unit per wasm instruction), when the
+    /// instance runs under [`ExecutionBound::Fuel`]: a deterministic measure of a call's cost.
+    pub fn fuel_used(&self) -> Option<u64> {
+        let left = self.store.get_fuel().ok()?;
+        (self.budget.options.execution_bound == ExecutionBound::Fuel)
+            .then(|| self.budget.granted_fuel.saturating_sub(left))
+    }
+
     /// The size the guest's linear memory has grown to, in bytes.
     pub fn memory_bytes(&self) -> usize {
         self.store.data().limits().memory_bytes()

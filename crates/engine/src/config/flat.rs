@@ -11,7 +11,8 @@ use foldhash::HashMap;
 use serde_json::{Map, Value, json};
 
 use super::effective::EffectivePolicy;
-use super::read::{self, Errors};
+use super::key_path::KeyPath;
+use super::read::{self, Errors, section};
 use crate::backoff::{Backoff, Exponential};
 use crate::jitter::Jitter;
 use crate::policy::{MAX_RETRIES_LIMIT, Policy};
@@ -30,19 +31,21 @@ pub(super) const DEFAULT_JITTER: bool = true;
 /// Default `check_text_content`.
 pub(super) const DEFAULT_CHECK_TEXT_CONTENT: bool = false;
 
-/// Every top-level key of the flat schema.
-pub(crate) const FLAT_KEYS: &[&str] = &[
-    "max_retries",
-    "backoff_base_ms",
-    "max_backoff_ms",
-    "retry_on_status",
-    "jitter",
-    "check_text_content",
-    "tool_overrides",
-];
+section!(
+    /// Every top-level key of the flat schema (the ContextForge plugin's, in its order).
+    struct FlatKeys {
+        max_retries,
+        backoff_base_ms,
+        max_backoff_ms,
+        retry_on_status,
+        jitter,
+        check_text_content,
+        tool_overrides,
+    }
+);
 
 /// The keys a `tool_overrides` entry may set: every flat key but `tool_overrides` itself.
-const OVERRIDE_KEYS: &[&str] = FLAT_KEYS.split_at(FLAT_KEYS.len() - 1).0;
+const OVERRIDE_KEYS: &[&str] = FlatKeys::KEYS.split_at(FlatKeys::KEYS.len() - 1).0;
 
 /// The rules in force for one tool under the flat schema.
 ///
@@ -205,16 +208,17 @@ impl FlatConfig {
     /// Reads the flat schema from `map`, recording every broken rule in `errors`. Unknown
     /// top-level keys are the caller's to report.
     pub(crate) fn read(map: &Map<String, Value>, errors: &mut Errors) -> Self {
-        let global = read_rules(map, "", &FlatRules::default(), errors);
+        let keys = FlatKeys::of(map, &KeyPath::root());
+        let global = read_rules(&keys, &KeyPath::root(), &FlatRules::default(), errors);
         let mut tools = HashMap::default();
-        if let Some(value) = map.get("tool_overrides")
-            && let Some(overrides) = read::mapping(errors, "tool_overrides", value)
-        {
+        if let Some(overrides) = keys.tool_overrides.as_ref().and_then(|f| f.mapping(errors)) {
+            let overrides_path = KeyPath::root().key("tool_overrides");
             for (tool, value) in overrides {
-                let prefix = format!("tool_overrides['{tool}']");
-                if let Some(entry) = read::mapping(errors, &prefix, value) {
-                    read::reject_unknown_keys(errors, &prefix, entry, OVERRIDE_KEYS);
-                    tools.insert(tool.clone(), read_rules(entry, &prefix, &global, errors));
+                let path = overrides_path.entry(tool);
+                if let Some(entry) = read::mapping(errors, &path, value) {
+                    read::reject_unknown_keys(errors, &path, entry, OVERRIDE_KEYS);
+                    let keys = FlatKeys::of(entry, &path);
+                    tools.insert(tool.clone(), read_rules(&keys, &path, &global, errors));
                 }
             }
         }
@@ -222,42 +226,47 @@ impl FlatConfig {
     }
 }
 
-/// Reads the rule keys of `map` (global or one override) over `inherited`.
+/// Reads the rule keys of one mapping (global or one override) over `inherited`.
 fn read_rules(
-    map: &Map<String, Value>,
-    prefix: &str,
+    keys: &FlatKeys<'_>,
+    path: &KeyPath,
     inherited: &FlatRules,
     errors: &mut Errors,
 ) -> FlatRules {
     let before = errors.len();
-    let key = |name: &str| read::join(prefix, name);
     let limit = i128::from(MAX_RETRIES_LIMIT);
-    let max_retries = map
-        .get("max_retries")
-        .and_then(|v| read::integer_in(errors, &key("max_retries"), v, 0, Some(limit)))
+    let max_retries = keys
+        .max_retries
+        .as_ref()
+        .and_then(|f| f.integer_in(errors, 0, Some(limit)))
         .map_or(inherited.max_retries, |n| n as u32);
-    let base_ms = map
-        .get("backoff_base_ms")
-        .and_then(|v| read::integer_in(errors, &key("backoff_base_ms"), v, 1, None))
+    let base_ms = keys
+        .backoff_base_ms
+        .as_ref()
+        .and_then(|f| f.integer_in(errors, 1, None))
         .unwrap_or(inherited.base_ms);
-    let max_ms = map
-        .get("max_backoff_ms")
-        .and_then(|v| read::integer_in(errors, &key("max_backoff_ms"), v, 1, None))
+    let max_ms = keys
+        .max_backoff_ms
+        .as_ref()
+        .and_then(|f| f.integer_in(errors, 1, None))
         .unwrap_or(inherited.max_ms);
-    let retry_on_status = map
-        .get("retry_on_status")
-        .and_then(|v| read::status_list(errors, &key("retry_on_status"), v))
+    let retry_on_status = keys
+        .retry_on_status
+        .as_ref()
+        .and_then(|f| f.status_list(errors))
         .unwrap_or_else(|| inherited.retry_on_status.clone());
-    let jitter = map
-        .get("jitter")
-        .and_then(|v| read::boolean(errors, &key("jitter"), v))
+    let jitter = keys
+        .jitter
+        .as_ref()
+        .and_then(|f| f.boolean(errors))
         .unwrap_or(inherited.jitter);
-    let check_text_content = map
-        .get("check_text_content")
-        .and_then(|v| read::boolean(errors, &key("check_text_content"), v))
+    let check_text_content = keys
+        .check_text_content
+        .as_ref()
+        .and_then(|f| f.boolean(errors))
         .unwrap_or(inherited.check_text_content);
     if errors.len() == before && max_ms < base_ms {
-        let path = key("max_backoff_ms");
+        let path = path.key("max_backoff_ms");
         errors.push(
             &path,
             format!("{path} must be >= backoff_base_ms, but was {max_ms} < {base_ms}"),

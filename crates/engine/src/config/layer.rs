@@ -2,9 +2,13 @@
 //! `status_code_policies` entry, an `error_patterns` entry, a `tool_policies` entry). Layers
 //! stack, each overriding only the fields it sets.
 
+use std::str::FromStr;
+
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::read::{self, Errors};
+use super::key_path::KeyPath;
+use super::read::{self, Errors, section};
 use crate::backoff::{Backoff, Exponential, Fixed, Linear};
 use crate::jitter::Jitter;
 use crate::policy::{MAX_RETRIES_LIMIT, Policy};
@@ -25,16 +29,23 @@ pub(super) const DEFAULT_POLICY_JITTER: bool = true;
 /// Default `default_policy.jitter_max_percent`, in percent.
 pub(super) const DEFAULT_POLICY_JITTER_MAX_PERCENT: f64 = 20.0;
 
-/// The policy keys every layer may set.
-pub(crate) const POLICY_KEYS: &[&str] = &[
-    "max_retries",
-    "backoff_strategy",
-    "backoff_base_ms",
-    "backoff_multiplier",
-    "max_backoff_ms",
-    "jitter",
-    "jitter_max_percent",
-];
+section!(
+    /// The policy keys every layer may set.
+    struct PolicyKeys {
+        max_retries,
+        backoff_strategy,
+        backoff_base_ms,
+        backoff_multiplier,
+        max_backoff_ms,
+        jitter,
+        jitter_max_percent,
+    }
+);
+
+section!(
+    /// The key only a `tool_policies` entry sets beside the policy keys.
+    struct ToolOnlyKeys { retry_on_status }
+);
 
 /// A backoff strategy name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +59,8 @@ pub(super) enum Strategy {
 }
 
 impl Strategy {
+    const ALL: [Self; 3] = [Self::Exponential, Self::Linear, Self::Fixed];
+
     /// The configuration name.
     pub(super) fn as_str(self) -> &'static str {
         match self {
@@ -56,6 +69,33 @@ impl Strategy {
             Self::Fixed => "fixed",
         }
     }
+}
+
+impl FromStr for Strategy {
+    /// The rule a name breaks: `must be one of exponential, linear, fixed`.
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|strategy| strategy.as_str() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
+                format!("must be one of {}", names.join(", "))
+            })
+    }
+}
+
+/// A layer as the config writes it: [`PolicyKeys`] with their values.
+#[derive(Serialize)]
+struct PolicyDescription {
+    max_retries: Option<u32>,
+    backoff_strategy: Option<&'static str>,
+    backoff_base_ms: Option<u64>,
+    backoff_multiplier: Option<f64>,
+    max_backoff_ms: Option<u64>,
+    jitter: Option<bool>,
+    jitter_max_percent: Option<Value>,
 }
 
 /// The fields one layer sets; `None` inherits from the layer below.
@@ -87,63 +127,49 @@ impl PolicyLayer {
         }
     }
 
-    /// Reads the policy keys of `map` (checking `extra_keys` are allowed too), recording every
-    /// broken rule under `prefix`.
+    /// Reads the policy keys of `map`, the mapping at `path` (with `retry_on_status` too when
+    /// `tool_only` is set, and `extra_keys` allowed), recording every broken rule.
     pub(crate) fn read(
         map: &Map<String, Value>,
-        prefix: &str,
+        path: &KeyPath,
+        tool_only: bool,
         extra_keys: &[&str],
         errors: &mut Errors,
     ) -> Self {
-        let known: Vec<&str> = POLICY_KEYS.iter().chain(extra_keys).copied().collect();
-        read::reject_unknown_keys(errors, prefix, map, &known);
-        let key = |name: &str| read::join(prefix, name);
+        let tool_keys = if tool_only { ToolOnlyKeys::KEYS } else { &[] };
+        let known: Vec<&str> = PolicyKeys::KEYS
+            .iter()
+            .chain(tool_keys)
+            .chain(extra_keys)
+            .copied()
+            .collect();
+        read::reject_unknown_keys(errors, path, map, &known);
+        let keys = PolicyKeys::of(map, path);
         let limit = i128::from(MAX_RETRIES_LIMIT);
-        let mut layer = Self {
-            max_retries: map
-                .get("max_retries")
-                .and_then(|v| read::integer_in(errors, &key("max_retries"), v, 0, Some(limit)))
+        Self {
+            max_retries: keys
+                .max_retries
+                .and_then(|f| f.integer_in(errors, 0, Some(limit)))
                 .map(|n| n as u32),
-            base_ms: map
-                .get("backoff_base_ms")
-                .and_then(|v| read::integer_in(errors, &key("backoff_base_ms"), v, 1, None)),
-            max_ms: map
-                .get("max_backoff_ms")
-                .and_then(|v| read::integer_in(errors, &key("max_backoff_ms"), v, 1, None)),
-            jitter: map
-                .get("jitter")
-                .and_then(|v| read::boolean(errors, &key("jitter"), v)),
-            ..Self::default()
-        };
-        if let Some(value) = map.get("backoff_strategy") {
-            layer.strategy = read_strategy(errors, &key("backoff_strategy"), value);
+            strategy: keys.backoff_strategy.and_then(|f| f.parse(errors)),
+            base_ms: keys
+                .backoff_base_ms
+                .and_then(|f| f.integer_in(errors, 1, None)),
+            multiplier: keys
+                .backoff_multiplier
+                .and_then(|f| f.number_in(errors, 1.0.., "must be >= 1.0")),
+            max_ms: keys
+                .max_backoff_ms
+                .and_then(|f| f.integer_in(errors, 1, None)),
+            jitter: keys.jitter.and_then(|f| f.boolean(errors)),
+            jitter_max_percent: keys
+                .jitter_max_percent
+                .and_then(|f| f.number_in(errors, 0.0..=100.0, "must be within 0..=100")),
+            retry_on_status: ToolOnlyKeys::of(map, path)
+                .retry_on_status
+                .filter(|_| tool_only)
+                .and_then(|f| f.status_list(errors)),
         }
-        if let Some(value) = map.get("backoff_multiplier") {
-            let path = key("backoff_multiplier");
-            layer.multiplier = read::number(errors, &path, value).and_then(|m| {
-                if m >= 1.0 {
-                    Some(m)
-                } else {
-                    errors.push(&path, format!("{path} must be >= 1.0, but was {m}"));
-                    None
-                }
-            });
-        }
-        if let Some(value) = map.get("jitter_max_percent") {
-            let path = key("jitter_max_percent");
-            layer.jitter_max_percent = read::number(errors, &path, value).and_then(|p| {
-                if (0.0..=100.0).contains(&p) {
-                    Some(p)
-                } else {
-                    errors.push(&path, format!("{path} must be within 0..=100, but was {p}"));
-                    None
-                }
-            });
-        }
-        if let Some(value) = map.get("retry_on_status") {
-            layer.retry_on_status = read::status_list(errors, &key("retry_on_status"), value);
-        }
-        layer
     }
 
     /// `self` over `below`: the fields `self` sets win.
@@ -203,24 +229,19 @@ impl PolicyLayer {
 
     /// The policy keys with their values, as the config writes them (complete layers only).
     pub(crate) fn describe(&self) -> Map<String, Value> {
-        let mut map = Map::new();
-        let mut put = |key: &str, value: Value| {
-            map.insert(key.to_owned(), value);
+        let description = PolicyDescription {
+            max_retries: self.max_retries,
+            backoff_strategy: self.strategy.map(Strategy::as_str),
+            backoff_base_ms: self.base_ms,
+            backoff_multiplier: self.multiplier,
+            max_backoff_ms: self.max_ms,
+            jitter: self.jitter,
+            jitter_max_percent: self.jitter_max_percent.map(whole_or_fraction),
         };
-        put("max_retries", json!(self.max_retries));
-        put(
-            "backoff_strategy",
-            json!(self.strategy.map(Strategy::as_str)),
-        );
-        put("backoff_base_ms", json!(self.base_ms));
-        put("backoff_multiplier", json!(self.multiplier));
-        put("max_backoff_ms", json!(self.max_ms));
-        put("jitter", json!(self.jitter));
-        put(
-            "jitter_max_percent",
-            json!(self.jitter_max_percent.map(whole_or_fraction)),
-        );
-        map
+        match serde_json::to_value(description) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        }
     }
 }
 
@@ -233,31 +254,32 @@ fn whole_or_fraction(value: f64) -> Value {
     }
 }
 
-fn read_strategy(errors: &mut Errors, key: &str, value: &Value) -> Option<Strategy> {
-    match value.as_str() {
-        Some("exponential") => Some(Strategy::Exponential),
-        Some("linear") => Some(Strategy::Linear),
-        Some("fixed") => Some(Strategy::Fixed),
-        _ => {
-            errors.push(
-                key,
-                format!(
-                    "{key} must be one of exponential, linear, fixed, but was {}",
-                    read::show(value)
-                ),
-            );
-            None
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn description_uses_exactly_the_policy_keys() {
+        let described = PolicyLayer::defaults().describe();
+        let mut keys: Vec<&str> = described.keys().map(String::as_str).collect();
+        let mut expected = PolicyKeys::KEYS.to_vec();
+        keys.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn strategy_parses_its_names_and_states_the_rule() {
+        assert_eq!("linear".parse::<Strategy>(), Ok(Strategy::Linear));
+        assert_eq!(
+            "cubic".parse::<Strategy>(),
+            Err("must be one of exponential, linear, fixed".to_owned())
+        );
+    }
 
     fn read_layer(value: Value) -> Result<PolicyLayer, Vec<String>> {
         let mut errors = Errors::default();
-        let layer = PolicyLayer::read(value.as_object().unwrap(), "p", &[], &mut errors);
+        let path = KeyPath::root().key("p");
+        let layer = PolicyLayer::read(value.as_object().unwrap(), &path, false, &[], &mut errors);
         if errors.0.is_empty() {
             Ok(layer)
         } else {

@@ -3,11 +3,14 @@
 
 use serde_json::{Map, Value};
 
-use super::read::{self, Errors};
+use super::key_path::KeyPath;
+use super::read::{Errors, section};
 use crate::state::{DEFAULT_MAX_TRACKED_REQUESTS, DEFAULT_REQUEST_TTL_MS};
 
-/// The keys of the limits, accepted beside either schema's keys.
-pub(crate) const LIMIT_KEYS: &[&str] = &["max_tracked_requests", "request_ttl_ms"];
+section!(
+    /// The keys of the limits, accepted beside either schema's keys.
+    struct LimitKeys { max_tracked_requests, request_ttl_ms }
+);
 
 /// The largest `max_tracked_requests` accepted.
 pub(super) const MAX_TRACKED_REQUESTS_LIMIT: u64 = 10_000_000;
@@ -37,20 +40,18 @@ impl Default for StateLimits {
 impl StateLimits {
     /// Reads the limit keys of the top-level `map`.
     pub(crate) fn read(map: &Map<String, Value>, errors: &mut Errors) -> Self {
+        let keys = LimitKeys::of(map, &KeyPath::root());
         let mut limits = Self::default();
-        if let Some(value) = map.get("max_tracked_requests")
-            && let Some(cap) = read::integer_in(
-                errors,
-                "max_tracked_requests",
-                value,
-                1,
-                Some(i128::from(MAX_TRACKED_REQUESTS_LIMIT)),
-            )
+        let cap_limit = Some(i128::from(MAX_TRACKED_REQUESTS_LIMIT));
+        if let Some(cap) = keys
+            .max_tracked_requests
+            .and_then(|f| f.integer_in(errors, 1, cap_limit))
         {
             limits.max_tracked_requests = usize::try_from(cap).unwrap_or(usize::MAX);
         }
-        if let Some(value) = map.get("request_ttl_ms")
-            && let Some(ttl) = read::integer_in(errors, "request_ttl_ms", value, 1, None)
+        if let Some(ttl) = keys
+            .request_ttl_ms
+            .and_then(|f| f.integer_in(errors, 1, None))
         {
             limits.request_ttl_ms = ttl;
         }

@@ -4,6 +4,7 @@
 
 mod effective;
 mod flat;
+mod key_path;
 mod layer;
 mod limits;
 pub(crate) mod nested;
@@ -21,6 +22,7 @@ use std::rc::Rc;
 use serde_json::{Value, json};
 
 use crate::error::ConfigErrors;
+use key_path::KeyPath;
 use read::Errors;
 
 /// A validated plugin configuration.
@@ -108,12 +110,12 @@ impl PluginConfig {
         let nested: Vec<&str> = map
             .keys()
             .map(String::as_str)
-            .filter(|k| nested::NESTED_KEYS.contains(k))
+            .filter(|k| nested::NestedKeys::KEYS.contains(k))
             .collect();
         let flat: Vec<&str> = map
             .keys()
             .map(String::as_str)
-            .filter(|k| flat::FLAT_KEYS.contains(k))
+            .filter(|k| flat::FlatKeys::KEYS.contains(k))
             .collect();
         if !nested.is_empty() && !flat.is_empty() {
             let message = format!(
@@ -127,13 +129,13 @@ impl PluginConfig {
             )]));
         }
         // Suggest from both schemas: a misspelt nested key may arrive in an otherwise flat config.
-        let top_level_keys: Vec<&str> = flat::FLAT_KEYS
+        let top_level_keys: Vec<&str> = flat::FlatKeys::KEYS
             .iter()
-            .chain(nested::NESTED_KEYS)
-            .chain(limits::LIMIT_KEYS)
+            .chain(nested::NestedKeys::KEYS)
+            .chain(limits::LimitKeys::KEYS)
             .copied()
             .collect();
-        read::reject_unknown_keys(&mut errors, "", map, &top_level_keys);
+        read::reject_unknown_keys(&mut errors, &KeyPath::root(), map, &top_level_keys);
         let schema = if nested.is_empty() {
             Schema::Flat(Rc::new(FlatConfig::read(map, &mut errors)))
         } else {

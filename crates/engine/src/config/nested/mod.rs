@@ -12,6 +12,11 @@
 //! `max_backoff_ms` can break a combination the class rows do not, and each is compared with
 //! the classes sorted by the other bound.
 
+mod classes;
+mod combinations;
+mod settings;
+mod tools;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -19,134 +24,37 @@ use foldhash::HashMap;
 
 use serde_json::{Map, Value, json};
 
+use classes::{PatternLayer, read_patterns, read_statuses};
+use combinations::{ClassBounds, build_cell, failing_classes, report_broken, sorted_classes};
+pub(crate) use settings::{MetadataFlags, RetryConditions};
+use settings::{read_breaker, read_conditions, read_metadata, report_conflicts};
+use tools::read_tools;
+
 use super::effective::EffectivePolicy;
+use super::key_path::KeyPath;
 use super::layer::{
-    DEFAULT_POLICY_BASE_MS, DEFAULT_POLICY_MAX_BACKOFF_MS, POLICY_KEYS, PolicyLayer,
+    DEFAULT_POLICY_BASE_MS, DEFAULT_POLICY_MAX_BACKOFF_MS, PolicyKeys, PolicyLayer,
 };
-use super::read::{self, Errors};
-use crate::backoff::{Backoff, Fixed};
+use super::read::{self, Errors, Field, section};
 use crate::breaker::BreakerConfig;
 use crate::error_text::BuiltinClass;
-use crate::jitter::Jitter;
-use crate::pattern::ErrorPattern;
-use crate::policy::Policy;
-use crate::status::{MAX_STATUS, MIN_STATUS, StatusSet};
 use crate::text_scan::TextScanner;
 
-/// Every top-level key of the nested schema.
-pub(crate) const NESTED_KEYS: &[&str] = &[
-    "default_policy",
-    "status_code_policies",
-    "tool_policies",
-    "error_patterns",
-    "circuit_breaker",
-    "retry_conditions",
-    "metadata",
-];
+section!(
+    /// Every top-level key of the nested schema.
+    struct NestedKeys {
+        default_policy,
+        status_code_policies,
+        tool_policies,
+        error_patterns,
+        circuit_breaker,
+        retry_conditions,
+        metadata,
+    }
+);
 
-/// Default `retry_conditions.retry_on_status`.
-pub(crate) const DEFAULT_CONDITIONS_RETRY_ON_STATUS: [u16; 5] = [429, 500, 502, 503, 504];
-/// Default `retry_conditions.never_retry_status`.
-pub(crate) const DEFAULT_NEVER_RETRY_STATUS: [u16; 4] = [400, 401, 403, 404];
-/// Default `retry_conditions.retry_on_timeout`.
-pub(crate) const DEFAULT_RETRY_ON_TIMEOUT: bool = true;
-/// Default `retry_conditions.retry_on_connection_error`.
-pub(crate) const DEFAULT_RETRY_ON_CONNECTION_ERROR: bool = true;
-/// Default of every `metadata.include_*` flag.
-pub(crate) const DEFAULT_INCLUDE: bool = true;
-
-/// Most `tool_policies` entries a config may have: twice the 20 000 overrides the ContextForge
-/// plugin is known to take. Reading a config briefly holds its JSON tree (about 1 KiB per tool
-/// policy), and 40 000 configure within 44 MiB of the component's 64 MiB.
-pub(crate) const MAX_TOOL_POLICIES: usize = 40_000;
-/// Most `error_patterns` entries a config may have.
-pub(crate) const MAX_ERROR_PATTERNS: usize = 1_000;
-/// Longest `error_patterns[i].pattern`, in bytes.
-pub(crate) const MAX_PATTERN_BYTES: usize = 1_000;
 /// Merged (tool, class) policies kept at once; the cache starts afresh when full.
 const CELL_CACHE_CAPACITY: usize = 4_096;
-
-const CONDITION_KEYS: &[&str] = &[
-    "retry_on_status",
-    "retry_on_timeout",
-    "retry_on_connection_error",
-    "never_retry_status",
-];
-const BREAKER_KEYS: &[&str] = &[
-    "enabled",
-    "failure_threshold",
-    "recovery_timeout_ms",
-    "half_open_max_calls",
-];
-const METADATA_KEYS: &[&str] = &[
-    "include_policy",
-    "include_next_retry_time",
-    "include_attempt_count",
-    "include_circuit_breaker_state",
-];
-
-/// `retry_conditions`: which failures may be retried at all.
-///
-/// # Default
-/// - `retry_on_status`: [`DEFAULT_CONDITIONS_RETRY_ON_STATUS`]
-/// - `retry_on_timeout`: [`DEFAULT_RETRY_ON_TIMEOUT`]
-/// - `retry_on_connection_error`: [`DEFAULT_RETRY_ON_CONNECTION_ERROR`]
-/// - `never_retry_status`: [`DEFAULT_NEVER_RETRY_STATUS`]
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct RetryConditions {
-    /// Status codes that make a failure retryable (unless a tool policy lists its own).
-    pub retry_on_status: StatusSet,
-    /// Whether failures in the built-in timeout class are retried.
-    pub retry_on_timeout: bool,
-    /// Whether failures in the built-in connection class are retried.
-    pub retry_on_connection_error: bool,
-    /// Status codes that are never retried.
-    pub never_retry_status: StatusSet,
-}
-
-impl Default for RetryConditions {
-    fn default() -> Self {
-        Self {
-            retry_on_status: StatusSet::from_codes(&DEFAULT_CONDITIONS_RETRY_ON_STATUS),
-            retry_on_timeout: DEFAULT_RETRY_ON_TIMEOUT,
-            retry_on_connection_error: DEFAULT_RETRY_ON_CONNECTION_ERROR,
-            never_retry_status: StatusSet::from_codes(&DEFAULT_NEVER_RETRY_STATUS),
-        }
-    }
-}
-
-/// `metadata`: which annotations to emit.
-///
-/// # Default
-/// Every flag [`DEFAULT_INCLUDE`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct MetadataFlags {
-    /// Emit `policy` (the effective policy and its `source`).
-    pub include_policy: bool,
-    /// Emit `next_retry_at` when retrying.
-    pub include_next_retry_time: bool,
-    /// Emit `attempt` and `max_retries`.
-    pub include_attempt_count: bool,
-    /// Emit `circuit_breaker`.
-    pub include_circuit_breaker_state: bool,
-}
-
-impl Default for MetadataFlags {
-    fn default() -> Self {
-        Self {
-            include_policy: DEFAULT_INCLUDE,
-            include_next_retry_time: DEFAULT_INCLUDE,
-            include_attempt_count: DEFAULT_INCLUDE,
-            include_circuit_breaker_state: DEFAULT_INCLUDE,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct PatternLayer {
-    matcher: ErrorPattern,
-    layer: PolicyLayer,
-}
 
 /// A validated nested-schema configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -287,7 +195,7 @@ impl NestedConfig {
     pub(crate) fn retry_policy_echo(&self) -> Value {
         let default = self.effective(ToolSlot(0), ClassSlot::NONE).described();
         let mut echo = Map::new();
-        for key in POLICY_KEYS {
+        for key in PolicyKeys::KEYS {
             echo.insert((*key).to_owned(), default[*key].clone());
         }
         echo.insert(
@@ -341,71 +249,67 @@ impl NestedConfig {
             "status_code_policies": statuses,
             "error_patterns": patterns,
             "tool_policies": tools,
-            "retry_conditions": {
-                "retry_on_status": self.conditions.retry_on_status.codes(),
-                "retry_on_timeout": self.conditions.retry_on_timeout,
-                "retry_on_connection_error": self.conditions.retry_on_connection_error,
-                "never_retry_status": self.conditions.never_retry_status.codes(),
-            },
-            "circuit_breaker": {
-                "enabled": self.breaker.enabled,
-                "failure_threshold": self.breaker.failure_threshold,
-                "recovery_timeout_ms": self.breaker.recovery_timeout_ms,
-                "half_open_max_calls": self.breaker.half_open_max_calls,
-            },
-            "metadata": {
-                "include_policy": self.metadata.include_policy,
-                "include_next_retry_time": self.metadata.include_next_retry_time,
-                "include_attempt_count": self.metadata.include_attempt_count,
-                "include_circuit_breaker_state": self.metadata.include_circuit_breaker_state,
-            },
+            "retry_conditions": self.conditions,
+            "circuit_breaker": self.breaker,
+            "metadata": self.metadata,
         })
     }
 
     /// Reads the nested schema from `map`, recording every broken rule in `errors`. Unknown
     /// top-level keys are the caller's to report.
     pub(crate) fn read(map: &Map<String, Value>, errors: &mut Errors) -> Self {
-        let default = match map.get("default_policy") {
-            Some(value) => read::mapping(errors, "default_policy", value)
-                .map(|m| PolicyLayer::read(m, "default_policy", &[], errors))
-                .unwrap_or_default(),
-            None => PolicyLayer::default(),
-        }
-        .over(&PolicyLayer::defaults());
-        let statuses = read_statuses(map.get("status_code_policies"), errors);
-        let patterns = read_patterns(map.get("error_patterns"), errors);
+        let root = KeyPath::root();
+        let keys = NestedKeys::of(map, &root);
+        let located = |field, key| located(field, &root, key);
+        let (default_path, default_value) = located(keys.default_policy, "default_policy");
+        let default = default_value
+            .and_then(|value| read::mapping(errors, &default_path, value))
+            .map(|m| PolicyLayer::read(m, &default_path, false, &[], errors))
+            .unwrap_or_default()
+            .over(&PolicyLayer::defaults());
+        let (statuses_path, statuses_value) =
+            located(keys.status_code_policies, "status_code_policies");
+        let statuses = read_statuses(statuses_value, &statuses_path, errors);
+        let (patterns_path, patterns_value) = located(keys.error_patterns, "error_patterns");
+        let patterns = read_patterns(patterns_value, &patterns_path, errors);
         let scanner = TextScanner::new(patterns.iter().map(|p| &p.matcher)).unwrap_or_else(|err| {
             errors.push(
-                "error_patterns",
-                format!("error_patterns cannot be compiled together: {err}"),
+                &patterns_path,
+                format!("{patterns_path} cannot be compiled together: {err}"),
             );
             TextScanner::default()
         });
-        let (tool_names, tool_layers) = read_tools(map.get("tool_policies"), errors);
-        let conditions = read_conditions(
-            map.get("retry_conditions"),
-            &tool_names,
-            &tool_layers,
+        let (tools_path, tools_value) = located(keys.tool_policies, "tool_policies");
+        let (tool_names, tool_layers) = read_tools(tools_value, &tools_path, errors);
+        let (conditions_path, conditions_value) =
+            located(keys.retry_conditions, "retry_conditions");
+        let conditions = read_conditions(conditions_value, &conditions_path, errors);
+        report_conflicts(
+            &conditions,
+            &conditions_path,
+            tool_names
+                .iter()
+                .map(|name| tools_path.entry(name))
+                .zip(&tool_layers),
             errors,
         );
-        let breaker = read_breaker(map.get("circuit_breaker"), errors);
-        let metadata = read_metadata(map.get("metadata"), errors);
+        let (breaker_path, breaker_value) = located(keys.circuit_breaker, "circuit_breaker");
+        let breaker = read_breaker(breaker_value, &breaker_path, errors);
+        let (metadata_path, metadata_value) = located(keys.metadata, "metadata");
+        let metadata = read_metadata(metadata_value, &metadata_path, errors);
 
-        let mut class_layers = vec![(
-            "default_policy".to_owned(),
-            String::new(),
-            PolicyLayer::default(),
-        )];
+        // Per class slot: the layer's path, its `source` name and the layer.
+        let mut class_layers = vec![(default_path.clone(), String::new(), PolicyLayer::default())];
         class_layers.extend(statuses.iter().map(|(code, layer)| {
             (
-                format!("status_code_policies['{code}']"),
+                statuses_path.entry(&code.to_string()),
                 format!("status:{code}"),
                 layer.clone(),
             )
         }));
         class_layers.extend(patterns.iter().enumerate().map(|(i, p)| {
             (
-                format!("error_patterns[{i}]"),
+                patterns_path.index(i),
                 format!("pattern:{}", p.matcher.as_str()),
                 p.layer.clone(),
             )
@@ -414,20 +318,19 @@ impl NestedConfig {
         // The rows without a tool policy: built, and each broken one reported.
         let mut class_rows = Vec::with_capacity(class_layers.len());
         let mut bounds = Vec::with_capacity(class_layers.len());
-        for (class_index, (class_key, class_source, class_layer)) in class_layers.iter().enumerate()
+        for (class_index, (class_path, class_source, class_layer)) in
+            class_layers.iter().enumerate()
         {
             let merged = class_layer.over(&default);
             let source = [
                 Some("default"),
                 (class_index > 0).then_some(class_source.as_str()),
             ];
-            let layers: Vec<&str> = [
-                Some("default_policy"),
-                (class_index > 0).then_some(class_key.as_str()),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
+            let layers: Vec<&KeyPath> =
+                [Some(&default_path), (class_index > 0).then_some(class_path)]
+                    .into_iter()
+                    .flatten()
+                    .collect();
             let broken = report_broken(&merged, &layers, errors);
             bounds.push(ClassBounds {
                 base_ms: merged.base_ms.unwrap_or(DEFAULT_POLICY_BASE_MS),
@@ -441,7 +344,7 @@ impl NestedConfig {
         let by_base = sorted_classes(&bounds, |b| std::cmp::Reverse(b.base_ms));
         for (name, tool_layer) in tool_names.iter().zip(&tool_layers) {
             let failing = failing_classes(tool_layer, &bounds, &by_max, &by_base);
-            let tool_key = format!("tool_policies['{name}']");
+            let tool_path = tools_path.entry(name);
             // A tool broken with the default alone is reported once, as the full table did.
             let reported: &[usize] = if failing.first() == Some(&0) {
                 &failing[..1]
@@ -449,12 +352,12 @@ impl NestedConfig {
                 &failing
             };
             for &class_index in reported {
-                let merged = tool_layer.over(&class_layers[class_index].2.over(&default));
-                let class_key = class_layers[class_index].0.as_str();
-                let layers: Vec<&str> = [
-                    Some("default_policy"),
-                    (class_index > 0).then_some(class_key),
-                    Some(tool_key.as_str()),
+                let (class_path, _, class_layer) = &class_layers[class_index];
+                let merged = tool_layer.over(&class_layer.over(&default));
+                let layers: Vec<&KeyPath> = [
+                    Some(&default_path),
+                    (class_index > 0).then_some(class_path),
+                    Some(&tool_path),
                 ]
                 .into_iter()
                 .flatten()
@@ -488,332 +391,17 @@ impl NestedConfig {
     }
 }
 
-/// The merged bounds of one class row, and whether that row is already broken.
-struct ClassBounds {
-    base_ms: u64,
-    max_ms: u64,
-    broken: bool,
-}
-
-/// The unbroken class slots, sorted by `key`.
-fn sorted_classes<K: Ord>(bounds: &[ClassBounds], key: impl Fn(&ClassBounds) -> K) -> Vec<usize> {
-    let mut slots: Vec<usize> = (0..bounds.len()).filter(|&i| !bounds[i].broken).collect();
-    slots.sort_by_key(|&i| key(&bounds[i]));
-    slots
-}
-
-/// The unbroken class slots whose combination with `tool` has `max_backoff_ms` below
-/// `backoff_base_ms`, in slot order. Only the tool's own bounds can break a combination whose
-/// class row is sound: a tool setting both breaks all of them or none, one setting only a base
-/// breaks the classes whose maximum is below it, and one setting only a maximum those whose
-/// base is above it.
-fn failing_classes(
-    tool: &PolicyLayer,
-    bounds: &[ClassBounds],
-    by_max: &[usize],
-    by_base: &[usize],
-) -> Vec<usize> {
-    let mut failing: Vec<usize> = match (tool.base_ms, tool.max_ms) {
-        (Some(base), Some(max)) if max < base => by_max.to_vec(),
-        (Some(base), None) => by_max
-            .iter()
-            .copied()
-            .take_while(|&i| bounds[i].max_ms < base)
-            .collect(),
-        (None, Some(max)) => by_base
-            .iter()
-            .copied()
-            .take_while(|&i| bounds[i].base_ms > max)
-            .collect(),
-        _ => Vec::new(),
-    };
-    failing.sort_unstable();
-    failing
-}
-
-/// Reports `merged` when its `max_backoff_ms` is below its `backoff_base_ms`, naming the
-/// `layers` that made it (the key is the last one's); returns whether it was.
-fn report_broken(merged: &PolicyLayer, layers: &[&str], errors: &mut Errors) -> bool {
-    let Err((max, base)) = merged.to_policy() else {
-        return false;
-    };
-    let path = layers.last().copied().unwrap_or_default();
-    errors.push(
-        &format!("{path}.max_backoff_ms"),
-        format!(
-            "{}: max_backoff_ms must be >= backoff_base_ms, but was {max} < {base}",
-            layers.join(" + ")
-        ),
-    );
-    true
-}
-
-/// One merged policy with its description; `source` names the layers that applied.
-fn build_cell(
-    merged: &PolicyLayer,
-    source: &[Option<&str>],
-    conditions: &RetryConditions,
-) -> EffectivePolicy {
-    let retry_on_status = merged
-        .retry_on_status
-        .clone()
-        .unwrap_or_else(|| conditions.retry_on_status.clone());
-    // A broken combination refuses the whole config, so its placeholder is never used.
-    let policy = merged.to_policy().unwrap_or_else(|_| placeholder_policy());
-    let mut described = merged.describe();
-    described.insert("retry_on_status".to_owned(), json!(retry_on_status.codes()));
-    described.insert(
-        "source".to_owned(),
-        json!(source.iter().flatten().collect::<Vec<_>>()),
-    );
-    EffectivePolicy::new(policy, retry_on_status, &Value::Object(described))
-}
-
-fn placeholder_policy() -> Policy {
-    Policy::new(0, Backoff::Fixed(Fixed::new()), Jitter::None)
-}
-
-fn read_statuses(value: Option<&Value>, errors: &mut Errors) -> Vec<(u16, PolicyLayer)> {
-    let Some(map) = value.and_then(|v| read::mapping(errors, "status_code_policies", v)) else {
-        return Vec::new();
-    };
-    let mut statuses = Vec::new();
-    for (key, value) in map {
-        let prefix = format!("status_code_policies['{key}']");
-        let code = key
-            .trim()
-            .parse::<u16>()
-            .ok()
-            .filter(|c| (MIN_STATUS..=MAX_STATUS).contains(c));
-        let Some(code) = code else {
-            errors.push(
-                &prefix,
-                format!("status_code_policies key {key:?} must be a status code within {MIN_STATUS}..={MAX_STATUS}"),
-            );
-            continue;
-        };
-        if let Some(entry) = read::mapping(errors, &prefix, value) {
-            statuses.push((code, PolicyLayer::read(entry, &prefix, &[], errors)));
-        }
+/// The path and value of the top-level section `key`: absent sections still have a path,
+/// since messages name them (a default `never_retry_status` can conflict with a tool's list).
+fn located<'v>(
+    field: Option<Field<'v>>,
+    root: &KeyPath,
+    key: &str,
+) -> (KeyPath, Option<&'v Value>) {
+    match field {
+        Some(field) => (field.path, Some(field.value)),
+        None => (root.key(key), None),
     }
-    statuses.sort_by_key(|&(code, _)| code);
-    statuses
-}
-
-fn read_patterns(value: Option<&Value>, errors: &mut Errors) -> Vec<PatternLayer> {
-    let Some(value) = value else {
-        return Vec::new();
-    };
-    let Value::Array(entries) = value else {
-        errors.push(
-            "error_patterns",
-            format!(
-                "error_patterns must be a list of mappings, but was {}",
-                read::show(value)
-            ),
-        );
-        return Vec::new();
-    };
-    if entries.len() > MAX_ERROR_PATTERNS {
-        errors.push(
-            "error_patterns",
-            format!(
-                "error_patterns must have at most {MAX_ERROR_PATTERNS} entries, but had {}",
-                entries.len()
-            ),
-        );
-        return Vec::new();
-    }
-    let mut patterns = Vec::new();
-    for (index, entry) in entries.iter().enumerate() {
-        let prefix = format!("error_patterns[{index}]");
-        let Some(entry) = read::mapping(errors, &prefix, entry) else {
-            continue;
-        };
-        let layer = PolicyLayer::read(entry, &prefix, &["pattern"], errors);
-        let key = format!("{prefix}.pattern");
-        match entry.get("pattern") {
-            Some(Value::String(pattern)) if pattern.len() > MAX_PATTERN_BYTES => errors.push(
-                &key,
-                format!(
-                    "{key} must be at most {MAX_PATTERN_BYTES} bytes long, but was {}",
-                    pattern.len()
-                ),
-            ),
-            Some(Value::String(pattern)) => match ErrorPattern::new(pattern) {
-                Ok(matcher) => patterns.push(PatternLayer { matcher, layer }),
-                Err(err) => errors.push(
-                    &key,
-                    format!(
-                        "{key} is not a valid regular expression: {pattern:?} ({})",
-                        one_line(&err)
-                    ),
-                ),
-            },
-            Some(other) => errors.push(
-                &key,
-                format!("{key} must be a string, but was {}", read::show(other)),
-            ),
-            None => errors.push(&key, format!("{key} is required")),
-        }
-    }
-    patterns
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn read_tools(value: Option<&Value>, errors: &mut Errors) -> (Vec<String>, Vec<PolicyLayer>) {
-    let Some(map) = value.and_then(|v| read::mapping(errors, "tool_policies", v)) else {
-        return (Vec::new(), Vec::new());
-    };
-    if map.len() > MAX_TOOL_POLICIES {
-        errors.push(
-            "tool_policies",
-            format!(
-                "tool_policies must have at most {MAX_TOOL_POLICIES} entries, but had {}",
-                map.len()
-            ),
-        );
-        return (Vec::new(), Vec::new());
-    }
-    let mut names = Vec::new();
-    let mut layers = Vec::new();
-    for (tool, value) in map {
-        let prefix = format!("tool_policies['{tool}']");
-        if let Some(entry) = read::mapping(errors, &prefix, value) {
-            names.push(tool.clone());
-            layers.push(PolicyLayer::read(
-                entry,
-                &prefix,
-                &["retry_on_status"],
-                errors,
-            ));
-        }
-    }
-    (names, layers)
-}
-
-fn read_conditions(
-    value: Option<&Value>,
-    tool_names: &[String],
-    tool_layers: &[PolicyLayer],
-    errors: &mut Errors,
-) -> RetryConditions {
-    let mut conditions = RetryConditions::default();
-    if let Some(map) = value.and_then(|v| read::mapping(errors, "retry_conditions", v)) {
-        read::reject_unknown_keys(errors, "retry_conditions", map, CONDITION_KEYS);
-        let key = |name: &str| format!("retry_conditions.{name}");
-        if let Some(v) = map.get("retry_on_status")
-            && let Some(set) = read::status_list(errors, &key("retry_on_status"), v)
-        {
-            conditions.retry_on_status = set;
-        }
-        if let Some(v) = map.get("never_retry_status")
-            && let Some(set) = read::status_list(errors, &key("never_retry_status"), v)
-        {
-            conditions.never_retry_status = set;
-        }
-        if let Some(flag) = map
-            .get("retry_on_timeout")
-            .and_then(|v| read::boolean(errors, &key("retry_on_timeout"), v))
-        {
-            conditions.retry_on_timeout = flag;
-        }
-        if let Some(flag) = map
-            .get("retry_on_connection_error")
-            .and_then(|v| read::boolean(errors, &key("retry_on_connection_error"), v))
-        {
-            conditions.retry_on_connection_error = flag;
-        }
-    }
-    for code in conditions
-        .retry_on_status
-        .intersection(&conditions.never_retry_status)
-    {
-        errors.push(
-            "retry_conditions.never_retry_status",
-            format!(
-                "retry_conditions: status {code} is in both retry_on_status and never_retry_status"
-            ),
-        );
-    }
-    for (name, layer) in tool_names.iter().zip(tool_layers) {
-        if let Some(list) = &layer.retry_on_status {
-            for code in list.intersection(&conditions.never_retry_status) {
-                let key = format!("tool_policies['{name}'].retry_on_status");
-                errors.push(
-                    &key,
-                    format!("{key}: status {code} is also in retry_conditions.never_retry_status"),
-                );
-            }
-        }
-    }
-    conditions
-}
-
-fn read_breaker(value: Option<&Value>, errors: &mut Errors) -> BreakerConfig {
-    let Some(value) = value else {
-        return BreakerConfig::disabled();
-    };
-    let mut breaker = BreakerConfig::new();
-    let Some(map) = read::mapping(errors, "circuit_breaker", value) else {
-        return breaker;
-    };
-    read::reject_unknown_keys(errors, "circuit_breaker", map, BREAKER_KEYS);
-    let key = |name: &str| format!("circuit_breaker.{name}");
-    if let Some(flag) = map
-        .get("enabled")
-        .and_then(|v| read::boolean(errors, &key("enabled"), v))
-    {
-        breaker.enabled = flag;
-    }
-    let count = |errors: &mut Errors, name: &str| {
-        map.get(name)
-            .and_then(|v| read::integer_in(errors, &key(name), v, 1, Some(i128::from(u32::MAX))))
-            .map(|n| n as u32)
-    };
-    if let Some(n) = count(errors, "failure_threshold") {
-        breaker.failure_threshold = n;
-    }
-    if let Some(n) = count(errors, "half_open_max_calls") {
-        breaker.half_open_max_calls = n;
-    }
-    if let Some(ms) = map
-        .get("recovery_timeout_ms")
-        .and_then(|v| read::integer_in(errors, &key("recovery_timeout_ms"), v, 0, None))
-    {
-        breaker.recovery_timeout_ms = ms;
-    }
-    breaker
-}
-
-fn read_metadata(value: Option<&Value>, errors: &mut Errors) -> MetadataFlags {
-    let mut flags = MetadataFlags::default();
-    let Some(map) = value.and_then(|v| read::mapping(errors, "metadata", v)) else {
-        return flags;
-    };
-    read::reject_unknown_keys(errors, "metadata", map, METADATA_KEYS);
-    let mut flag = |name: &str, target: &mut bool| {
-        if let Some(value) = map
-            .get(name)
-            .and_then(|v| read::boolean(errors, &format!("metadata.{name}"), v))
-        {
-            *target = value;
-        }
-    };
-    flag("include_policy", &mut flags.include_policy);
-    flag(
-        "include_next_retry_time",
-        &mut flags.include_next_retry_time,
-    );
-    flag("include_attempt_count", &mut flags.include_attempt_count);
-    flag(
-        "include_circuit_breaker_state",
-        &mut flags.include_circuit_breaker_state,
-    );
-    flags
 }
 
 #[cfg(test)]

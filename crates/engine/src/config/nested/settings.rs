@@ -1,0 +1,297 @@
+//! The nested schema's settings sections: `retry_conditions`, `circuit_breaker` and
+//! `metadata`.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::super::key_path::KeyPath;
+use super::super::layer::PolicyLayer;
+use super::super::read::{self, Errors, section};
+use crate::breaker::BreakerConfig;
+use crate::status::StatusSet;
+
+/// Default `retry_conditions.retry_on_status`.
+pub(crate) const DEFAULT_CONDITIONS_RETRY_ON_STATUS: [u16; 5] = [429, 500, 502, 503, 504];
+/// Default `retry_conditions.never_retry_status`.
+pub(crate) const DEFAULT_NEVER_RETRY_STATUS: [u16; 4] = [400, 401, 403, 404];
+/// Default `retry_conditions.retry_on_timeout`.
+pub(crate) const DEFAULT_RETRY_ON_TIMEOUT: bool = true;
+/// Default `retry_conditions.retry_on_connection_error`.
+pub(crate) const DEFAULT_RETRY_ON_CONNECTION_ERROR: bool = true;
+/// Default of every `metadata.include_*` flag.
+pub(crate) const DEFAULT_INCLUDE: bool = true;
+
+section!(
+    /// `retry_conditions`.
+    struct ConditionKeys {
+        retry_on_status,
+        retry_on_timeout,
+        retry_on_connection_error,
+        never_retry_status,
+    }
+);
+
+section!(
+    /// `circuit_breaker`.
+    struct BreakerKeys {
+        enabled,
+        failure_threshold,
+        recovery_timeout_ms,
+        half_open_max_calls,
+    }
+);
+
+section!(
+    /// `metadata`.
+    struct MetadataKeys {
+        include_policy,
+        include_next_retry_time,
+        include_attempt_count,
+        include_circuit_breaker_state,
+    }
+);
+
+/// `retry_conditions`: which failures may be retried at all. Serializes with the config's key
+/// names (for `describe`).
+///
+/// # Default
+/// - `retry_on_status`: [`DEFAULT_CONDITIONS_RETRY_ON_STATUS`]
+/// - `retry_on_timeout`: [`DEFAULT_RETRY_ON_TIMEOUT`]
+/// - `retry_on_connection_error`: [`DEFAULT_RETRY_ON_CONNECTION_ERROR`]
+/// - `never_retry_status`: [`DEFAULT_NEVER_RETRY_STATUS`]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct RetryConditions {
+    /// Status codes that make a failure retryable (unless a tool policy lists its own).
+    pub retry_on_status: StatusSet,
+    /// Whether failures in the built-in timeout class are retried.
+    pub retry_on_timeout: bool,
+    /// Whether failures in the built-in connection class are retried.
+    pub retry_on_connection_error: bool,
+    /// Status codes that are never retried.
+    pub never_retry_status: StatusSet,
+}
+
+impl Default for RetryConditions {
+    fn default() -> Self {
+        Self {
+            retry_on_status: StatusSet::from_codes(&DEFAULT_CONDITIONS_RETRY_ON_STATUS),
+            retry_on_timeout: DEFAULT_RETRY_ON_TIMEOUT,
+            retry_on_connection_error: DEFAULT_RETRY_ON_CONNECTION_ERROR,
+            never_retry_status: StatusSet::from_codes(&DEFAULT_NEVER_RETRY_STATUS),
+        }
+    }
+}
+
+/// `metadata`: which annotations to emit. Serializes with the config's key names.
+///
+/// # Default
+/// Every flag [`DEFAULT_INCLUDE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub(crate) struct MetadataFlags {
+    /// Emit `policy` (the effective policy and its `source`).
+    pub include_policy: bool,
+    /// Emit `next_retry_at` when retrying.
+    pub include_next_retry_time: bool,
+    /// Emit `attempt` and `max_retries`.
+    pub include_attempt_count: bool,
+    /// Emit `circuit_breaker`.
+    pub include_circuit_breaker_state: bool,
+}
+
+impl Default for MetadataFlags {
+    fn default() -> Self {
+        Self {
+            include_policy: DEFAULT_INCLUDE,
+            include_next_retry_time: DEFAULT_INCLUDE,
+            include_attempt_count: DEFAULT_INCLUDE,
+            include_circuit_breaker_state: DEFAULT_INCLUDE,
+        }
+    }
+}
+
+/// Reads `retry_conditions` (at `path`; absent gives the defaults).
+pub(super) fn read_conditions(
+    value: Option<&Value>,
+    path: &KeyPath,
+    errors: &mut Errors,
+) -> RetryConditions {
+    let mut conditions = RetryConditions::default();
+    let Some(map) = value.and_then(|v| read::mapping(errors, path, v)) else {
+        return conditions;
+    };
+    read::reject_unknown_keys(errors, path, map, ConditionKeys::KEYS);
+    let keys = ConditionKeys::of(map, path);
+    if let Some(set) = keys.retry_on_status.and_then(|f| f.status_list(errors)) {
+        conditions.retry_on_status = set;
+    }
+    if let Some(flag) = keys.retry_on_timeout.and_then(|f| f.boolean(errors)) {
+        conditions.retry_on_timeout = flag;
+    }
+    if let Some(flag) = keys
+        .retry_on_connection_error
+        .and_then(|f| f.boolean(errors))
+    {
+        conditions.retry_on_connection_error = flag;
+    }
+    if let Some(set) = keys.never_retry_status.and_then(|f| f.status_list(errors)) {
+        conditions.never_retry_status = set;
+    }
+    conditions
+}
+
+/// Reports every status code both retried and never retried: in `conditions`, and in each
+/// tool's own `retry_on_status` (`tools` holds the tool entries' paths and layers).
+pub(super) fn report_conflicts<'t>(
+    conditions: &RetryConditions,
+    path: &KeyPath,
+    tools: impl Iterator<Item = (KeyPath, &'t PolicyLayer)>,
+    errors: &mut Errors,
+) {
+    let never = &conditions.never_retry_status;
+    for code in conditions.retry_on_status.intersection(never) {
+        errors.push(
+            &path.key("never_retry_status"),
+            format!("{path}: status {code} is in both retry_on_status and never_retry_status"),
+        );
+    }
+    for (tool_path, layer) in tools {
+        let Some(list) = &layer.retry_on_status else {
+            continue;
+        };
+        let key = tool_path.key("retry_on_status");
+        for code in list.intersection(never) {
+            errors.push(
+                &key,
+                format!("{key}: status {code} is also in {path}.never_retry_status"),
+            );
+        }
+    }
+}
+
+/// Reads `circuit_breaker` (at `path`). No section means no breaker; a section enables it
+/// unless it says `enabled: false`.
+pub(super) fn read_breaker(
+    value: Option<&Value>,
+    path: &KeyPath,
+    errors: &mut Errors,
+) -> BreakerConfig {
+    let Some(value) = value else {
+        return BreakerConfig::disabled();
+    };
+    let mut breaker = BreakerConfig::new();
+    let Some(map) = read::mapping(errors, path, value) else {
+        return breaker;
+    };
+    read::reject_unknown_keys(errors, path, map, BreakerKeys::KEYS);
+    let keys = BreakerKeys::of(map, path);
+    let count_max = Some(i128::from(u32::MAX));
+    if let Some(flag) = keys.enabled.and_then(|f| f.boolean(errors)) {
+        breaker.enabled = flag;
+    }
+    if let Some(n) = keys
+        .failure_threshold
+        .and_then(|f| f.integer_in(errors, 1, count_max))
+    {
+        breaker.failure_threshold = n as u32;
+    }
+    if let Some(ms) = keys
+        .recovery_timeout_ms
+        .and_then(|f| f.integer_in(errors, 0, None))
+    {
+        breaker.recovery_timeout_ms = ms;
+    }
+    if let Some(n) = keys
+        .half_open_max_calls
+        .and_then(|f| f.integer_in(errors, 1, count_max))
+    {
+        breaker.half_open_max_calls = n as u32;
+    }
+    breaker
+}
+
+/// Reads `metadata` (at `path`; absent gives every flag on).
+pub(super) fn read_metadata(
+    value: Option<&Value>,
+    path: &KeyPath,
+    errors: &mut Errors,
+) -> MetadataFlags {
+    let mut flags = MetadataFlags::default();
+    let Some(map) = value.and_then(|v| read::mapping(errors, path, v)) else {
+        return flags;
+    };
+    read::reject_unknown_keys(errors, path, map, MetadataKeys::KEYS);
+    let keys = MetadataKeys::of(map, path);
+    let targets = [
+        (keys.include_policy, &mut flags.include_policy),
+        (
+            keys.include_next_retry_time,
+            &mut flags.include_next_retry_time,
+        ),
+        (keys.include_attempt_count, &mut flags.include_attempt_count),
+        (
+            keys.include_circuit_breaker_state,
+            &mut flags.include_circuit_breaker_state,
+        ),
+    ];
+    for (field, target) in targets {
+        if let Some(flag) = field.and_then(|f| f.boolean(errors)) {
+            *target = flag;
+        }
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::to_value;
+
+    use super::*;
+
+    fn keys_of(value: impl Serialize) -> Vec<String> {
+        let Ok(Value::Object(map)) = to_value(value) else {
+            panic!("a section serializes to a mapping")
+        };
+        let mut keys: Vec<String> = map.keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
+    fn sorted(keys: &[&str]) -> Vec<String> {
+        let mut keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn descriptions_use_exactly_the_section_keys() {
+        assert_eq!(
+            keys_of(RetryConditions::default()),
+            sorted(ConditionKeys::KEYS)
+        );
+        assert_eq!(keys_of(BreakerConfig::new()), sorted(BreakerKeys::KEYS));
+        assert_eq!(
+            keys_of(MetadataFlags::default()),
+            sorted(MetadataKeys::KEYS)
+        );
+    }
+
+    #[test]
+    fn sections_report_every_broken_key() {
+        let mut errors = Errors::default();
+        let value = serde_json::json!({"enabled": 1, "failure_threshold": 0, "recovery": 5});
+        read_breaker(
+            Some(&value),
+            &KeyPath::root().key("circuit_breaker"),
+            &mut errors,
+        );
+        let keys: Vec<&str> = errors.0.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "circuit_breaker.recovery",
+                "circuit_breaker.enabled",
+                "circuit_breaker.failure_threshold"
+            ]
+        );
+    }
+}
