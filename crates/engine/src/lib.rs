@@ -20,6 +20,7 @@ mod pipeline;
 mod plugin;
 mod policy;
 mod rfc3339;
+mod start_bytes;
 mod state;
 mod status;
 mod suggest;

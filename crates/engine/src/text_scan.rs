@@ -18,6 +18,7 @@ use foldhash::HashMap;
 
 use crate::error_text::{BuiltinClass, CONNECTION_PHRASES, TIMEOUT_PHRASES, join_lines};
 use crate::pattern::ErrorPattern;
+use crate::start_bytes::StartBytes;
 
 /// What one automaton needle stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,9 +48,9 @@ const MAX_DFA_NEEDLE_BYTES: usize = 16 * 1024;
 #[derive(Debug, Clone)]
 struct Needles {
     automaton: Automata,
-    /// Whether a byte may begin a needle (either case): in its start state the automaton
+    /// The bytes that may begin a needle (either case): in its start state the automaton
     /// skips every other byte without a transition.
-    starts: [bool; 256],
+    starts: StartBytes,
 }
 
 #[derive(Debug, Clone)]
@@ -60,11 +61,12 @@ enum Automata {
 
 impl Needles {
     fn new(needles: &[String]) -> Result<Self, String> {
-        let mut starts = [false; 256];
-        for first in needles.iter().filter_map(|needle| needle.bytes().next()) {
-            starts[usize::from(first.to_ascii_lowercase())] = true;
-            starts[usize::from(first.to_ascii_uppercase())] = true;
-        }
+        let starts = StartBytes::new(
+            needles
+                .iter()
+                .filter_map(|needle| needle.bytes().next())
+                .flat_map(|first| [first.to_ascii_lowercase(), first.to_ascii_uppercase()]),
+        );
         Ok(Self {
             automaton: Automata::new(needles)?,
             starts,
@@ -109,7 +111,7 @@ impl Automata {
 ///   afterwards, so that nothing but the automaton's state is live in the loop.
 fn each_occurrence<A: Automaton>(
     automaton: &A,
-    starts: &[bool; 256],
+    starts: &StartBytes,
     text: &str,
     mut found: impl FnMut(usize, usize, usize),
 ) {
@@ -132,7 +134,7 @@ fn each_occurrence<A: Automaton>(
     };
     while at < bytes.len() {
         if state == start {
-            match skip_to_start(&bytes[at..], starts) {
+            match starts.first_in(&bytes[at..]) {
                 Some(skipped) => at += skipped,
                 None => break,
             }
@@ -153,26 +155,6 @@ fn each_occurrence<A: Automaton>(
 
 /// Match states noted by the search loop before they are reported.
 const REACHED_BATCH: usize = 16;
-
-/// Where the first byte of `bytes` that may begin a needle is. Eight bytes are tested per step
-/// without a branch between them, so the loads overlap.
-fn skip_to_start(bytes: &[u8], starts: &[bool; 256]) -> Option<usize> {
-    let mut chunks = bytes.chunks_exact(8);
-    let mut skipped = 0;
-    for chunk in &mut chunks {
-        if chunk
-            .iter()
-            .fold(false, |any, &byte| any | starts[usize::from(byte)])
-        {
-            break;
-        }
-        skipped += 8;
-    }
-    bytes[skipped..]
-        .iter()
-        .position(|&byte| starts[usize::from(byte)])
-        .map(|offset| skipped + offset)
-}
 
 /// The configure-time matcher of the built-in classes and the error patterns.
 #[derive(Debug, Clone)]
