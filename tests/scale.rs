@@ -146,3 +146,57 @@ fn the_most_tool_policies_allowed_configure_and_one_more_is_refused() {
         refused.text()
     );
 }
+
+#[test]
+fn the_most_pattern_text_allowed_configures_and_more_is_refused() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let mut plugin = runtime.instantiate(&GuestEnv::new(0, 1)).unwrap();
+    // Distinct literal patterns (the largest automaton): `count` of `bytes` bytes each.
+    let config = |count: usize, bytes: usize| {
+        let patterns: Vec<Value> = (0..count)
+            .map(|i| {
+                let word = format!("w{i:04}");
+                let mut text = word.repeat(bytes.div_ceil(word.len()));
+                text.truncate(bytes);
+                json!({"pattern": text, "max_retries": 1 + i % 5})
+            })
+            .collect();
+        json!({"default_policy": {"jitter": false}, "error_patterns": patterns}).to_string()
+    };
+    // 1 000 patterns of 65 bytes: 65 000 bytes, within the 65 536 allowed.
+    let start = Instant::now();
+    plugin
+        .call(&Configure(&config(1_000, 65)))
+        .unwrap()
+        .unwrap();
+    println!(
+        "scale: 1000 patterns of 65 bytes: configure {:.0} ms, component memory {:.1} MiB",
+        start.elapsed().as_secs_f64() * 1e3,
+        plugin.memory_bytes() as f64 / f64::from(1 << 20)
+    );
+    let text = format!("upstream said {}", "w0999".repeat(13));
+    let answer = plugin
+        .call(&ToolPostInvoke {
+            payload: &payload::tool_payload(
+                "t",
+                &json!({"isError": true, "content": [{"type": "text", "text": text}]}),
+            ),
+            context: &payload::context("r", None, None),
+        })
+        .unwrap();
+    let metadata: Value = serde_json::from_str(&answer.metadata).unwrap();
+    assert_eq!(
+        metadata["retry_with_backoff"]["policy"]["max_retries"],
+        json!(5)
+    );
+    // 66 patterns of 1 000 bytes: each within its own bound, too much together.
+    let refused = plugin
+        .call(&Configure(&config(66, 1_000)))
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        refused
+            .text()
+            .contains("error_patterns must hold at most 65536 bytes")
+    );
+}

@@ -12,6 +12,9 @@ use crate::status::{MAX_STATUS, MIN_STATUS};
 pub(crate) const MAX_ERROR_PATTERNS: usize = 1_000;
 /// Longest `error_patterns[i].pattern`, in bytes.
 pub(crate) const MAX_PATTERN_BYTES: usize = 1_000;
+/// Most bytes of all `error_patterns` patterns together: they are compiled into one automaton
+/// (and each into a regex), whose size must stay well within the component's memory.
+pub(crate) const MAX_PATTERNS_TOTAL_BYTES: usize = 64 * 1024;
 
 section!(
     /// The key an `error_patterns` entry sets beside the policy keys.
@@ -87,6 +90,20 @@ pub(super) fn read_patterns(
             format!(
                 "{path} must have at most {MAX_ERROR_PATTERNS} entries, but had {}",
                 entries.len()
+            ),
+        );
+        return Vec::new();
+    }
+    let total: usize = entries
+        .iter()
+        .filter_map(|entry| entry.get("pattern").and_then(Value::as_str))
+        .map(str::len)
+        .sum();
+    if total > MAX_PATTERNS_TOTAL_BYTES {
+        errors.push(
+            path,
+            format!(
+                "{path} must hold at most {MAX_PATTERNS_TOTAL_BYTES} bytes of patterns in all, but held {total}"
             ),
         );
         return Vec::new();
