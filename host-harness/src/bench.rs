@@ -259,7 +259,8 @@ fn time_interleaved(
     Ok(samples.into_iter().map(median).collect())
 }
 
-/// Measures every path on the plugin, the floor and the native engine.
+/// Measures every path (or those whose name contains `only`) on the plugin, the floor and the
+/// native engine.
 ///
 /// # Errors
 /// A component that cannot be instantiated or configured, or a trap.
@@ -268,9 +269,13 @@ pub fn run(
     floor: &PluginRuntime,
     meters: &FuelMeters,
     options: BenchOptions,
+    only: Option<&str>,
 ) -> Result<Vec<BenchRow>> {
     let mut rows = Vec::new();
-    for case in cases() {
+    let chosen = cases()
+        .into_iter()
+        .filter(|case| only.is_none_or(|text| case.path.contains(text)));
+    for case in chosen {
         // About the same bytes per run for every payload size: a 1 MiB row makes ~20 calls.
         let kibibytes = u32::try_from(case.payload_bytes / 1024)
             .unwrap_or(u32::MAX)

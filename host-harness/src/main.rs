@@ -73,6 +73,10 @@ enum Command {
         /// Timed runs per row (the median is reported).
         #[arg(long, default_value_t = BenchOptions::default().runs)]
         runs: u32,
+        /// Only the rows whose path contains this text, and none of the cold start,
+        /// throughput and execution bound measurements (for profiling one path).
+        #[arg(long)]
+        only: Option<String>,
     },
 }
 
@@ -131,6 +135,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             iterations,
             runs,
+            only,
         } => {
             let plugin_path = cli
                 .component
@@ -144,8 +149,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let floor_wasm =
                 std::fs::read(FLOOR_WASM).with_context(|| format!("cannot read {FLOOR_WASM}"))?;
             let meters = bench::FuelMeters::new(&wasm, &floor_wasm)?;
+            let rows = bench::run(&plugin, &floor, &meters, options, only.as_deref())?;
+            if only.is_some() {
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&rows)?);
+                } else {
+                    print!("{}", bench::render(&rows));
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let report = bench::BenchReport {
-                rows: bench::run(&plugin, &floor, &meters, options)?,
+                rows,
                 cold_start: bench::cold_start(&wasm, runs)?,
                 throughput: bench::throughput(&plugin, iterations.saturating_mul(10))?,
                 execution_bounds: bench::bound_costs(&wasm, options)?,
