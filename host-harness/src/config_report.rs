@@ -65,6 +65,15 @@ pub fn render(described: &Value) -> String {
         } else {
             "circuit_breaker: off".to_owned()
         });
+        let budget = &described["retry_budget"];
+        notes.push(if budget["enabled"] == true {
+            format!(
+                "retry_budget: {} tokens per tool, a retryable failure takes 1, a success gives back {}; retries stop at half",
+                budget["max_tokens"], budget["token_ratio"]
+            )
+        } else {
+            "retry_budget: off".to_owned()
+        });
         let on: Vec<&str> = described["metadata"]
             .as_object()
             .into_iter()

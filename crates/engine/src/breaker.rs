@@ -14,6 +14,8 @@
 
 use foldhash::HashMap;
 
+use crate::tool_event::{ToolEvent, make_room};
+
 /// Default `circuit_breaker.enabled` when the section is present.
 pub(crate) const DEFAULT_BREAKER_ENABLED: bool = true;
 /// Default `circuit_breaker.failure_threshold`.
@@ -22,8 +24,6 @@ pub(crate) const DEFAULT_FAILURE_THRESHOLD: u32 = 5;
 pub(crate) const DEFAULT_RECOVERY_TIMEOUT_MS: u64 = 30_000;
 /// Default `circuit_breaker.half_open_max_calls`.
 pub(crate) const DEFAULT_HALF_OPEN_MAX_CALLS: u32 = 3;
-/// How many tools' breakers are kept at most; past it the least recently used is forgotten.
-pub(crate) const MAX_TRACKED_TOOLS: usize = 10_000;
 
 /// Breaker settings.
 ///
@@ -97,17 +97,6 @@ impl BreakerState {
     }
 }
 
-/// What happened to a tool, as the breaker sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BreakerEvent {
-    /// A success.
-    Success,
-    /// A failure that may be retried.
-    RetryableFailure,
-    /// A failure that must not be retried (e.g. a 404): neutral.
-    NonRetryableFailure,
-}
-
 /// One tool's breaker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Breaker {
@@ -149,7 +138,7 @@ impl Breaker {
     /// Applies `event` at `now_ms` under `config`. Every state change goes through here.
     pub(crate) fn transition(
         &mut self,
-        event: BreakerEvent,
+        event: ToolEvent,
         now_ms: u64,
         config: &BreakerConfig,
     ) -> Transition {
@@ -164,14 +153,14 @@ impl Breaker {
             until_ms: now_ms.saturating_add(config.recovery_timeout_ms),
         };
         let (to, admitted) = match (from, event) {
-            (_, BreakerEvent::NonRetryableFailure) => {
+            (_, ToolEvent::NonRetryableFailure) => {
                 (from, !matches!(from, BreakerState::Open { .. }))
             }
-            (BreakerState::Closed, BreakerEvent::Success) => {
+            (BreakerState::Closed, ToolEvent::Success) => {
                 self.consecutive_failures = 0;
                 (from, true)
             }
-            (BreakerState::Closed, BreakerEvent::RetryableFailure) => {
+            (BreakerState::Closed, ToolEvent::RetryableFailure) => {
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
                 if config.enabled && self.consecutive_failures >= config.failure_threshold {
                     (reopen, false)
@@ -179,12 +168,12 @@ impl Breaker {
                     (from, true)
                 }
             }
-            (BreakerState::Open { .. }, BreakerEvent::Success) => (from, true),
-            (BreakerState::Open { .. }, BreakerEvent::RetryableFailure) => {
+            (BreakerState::Open { .. }, ToolEvent::Success) => (from, true),
+            (BreakerState::Open { .. }, ToolEvent::RetryableFailure) => {
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
                 (from, false)
             }
-            (BreakerState::HalfOpen { successes }, BreakerEvent::Success) => {
+            (BreakerState::HalfOpen { successes }, ToolEvent::Success) => {
                 let successes = successes.saturating_add(1);
                 if successes >= config.half_open_max_calls {
                     self.consecutive_failures = 0;
@@ -193,7 +182,7 @@ impl Breaker {
                     (BreakerState::HalfOpen { successes }, true)
                 }
             }
-            (BreakerState::HalfOpen { .. }, BreakerEvent::RetryableFailure) => {
+            (BreakerState::HalfOpen { .. }, ToolEvent::RetryableFailure) => {
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
                 (reopen, false)
             }
@@ -219,7 +208,7 @@ impl BreakerStore {
     pub(crate) fn record(
         &mut self,
         tool: &str,
-        event: BreakerEvent,
+        event: ToolEvent,
         now_ms: u64,
         config: &BreakerConfig,
     ) -> Transition {
@@ -228,10 +217,8 @@ impl BreakerStore {
         }
         let mut breaker = Breaker::default();
         let transition = breaker.transition(event, now_ms, config);
-        if event == BreakerEvent::RetryableFailure {
-            if self.breakers.len() >= MAX_TRACKED_TOOLS {
-                self.evict_least_recently_used();
-            }
+        if event == ToolEvent::RetryableFailure {
+            make_room(&mut self.breakers, |breaker| breaker.last_used_ms);
             self.breakers.insert(tool.into(), breaker);
         }
         transition
@@ -248,24 +235,12 @@ impl BreakerStore {
     pub(crate) fn is_empty(&self) -> bool {
         self.breakers.is_empty()
     }
-
-    fn evict_least_recently_used(&mut self) {
-        // Rare (only past MAX_TRACKED_TOOLS distinct failing tools), so a scan is fine.
-        if let Some(oldest) = self
-            .breakers
-            .iter()
-            .min_by_key(|(_, breaker)| breaker.last_used_ms)
-            .map(|(tool, _)| tool.clone())
-        {
-            self.breakers.remove(&oldest);
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use BreakerEvent::{NonRetryableFailure as NotRetryable, RetryableFailure as Failure, Success};
+    use ToolEvent::{NonRetryableFailure as NotRetryable, RetryableFailure as Failure, Success};
 
     const CONFIG: BreakerConfig = BreakerConfig {
         enabled: true,

@@ -8,6 +8,7 @@
 
 pub mod backoff;
 mod breaker;
+mod budget;
 mod call;
 mod clock;
 mod config;
@@ -25,6 +26,7 @@ mod state;
 mod status;
 mod suggest;
 mod text_scan;
+mod tool_event;
 mod tool_result;
 
 pub use call::{ToolCall, ToolDecision};

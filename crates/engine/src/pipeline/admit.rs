@@ -6,13 +6,16 @@
 //! [`super::Pipeline::new`].
 
 mod circuit_breaker;
+mod retry_budget;
 
 pub(crate) use circuit_breaker::CircuitBreaker;
+pub(crate) use retry_budget::RetryBudget;
 
 use super::Decision;
 use super::Now;
-use super::classify::Verdict;
+use super::classify::{Classification, Verdict};
 use crate::breaker::BreakerState;
+use crate::tool_event::ToolEvent;
 
 /// One classified call, as an admission rule sees it.
 pub(crate) struct Attempt<'a> {
@@ -24,11 +27,33 @@ pub(crate) struct Attempt<'a> {
     pub(crate) now: &'a Now<'a>,
 }
 
+impl Attempt<'_> {
+    /// The call as per-tool state sees it.
+    pub(crate) fn event(&self) -> ToolEvent {
+        match self.verdict.outcome {
+            Classification::Success => ToolEvent::Success,
+            Classification::Retryable { .. } => ToolEvent::RetryableFailure,
+            Classification::NotRetryable { .. } => ToolEvent::NonRetryableFailure,
+        }
+    }
+}
+
 /// What the admission rules report for the metadata.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct AdmissionNotes {
     /// The circuit breaker's state after the call, when a breaker is configured.
     pub(crate) breaker: Option<BreakerNote>,
+    /// The tool's retry budget after the call, when a budget is configured.
+    pub(crate) budget: Option<BudgetNote>,
+}
+
+/// The retry budget part of the metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BudgetNote {
+    /// The tool's tokens after the call, in thousandths.
+    pub(crate) milli_tokens: u64,
+    /// The most tokens the tool can hold.
+    pub(crate) max_tokens: u32,
 }
 
 /// The circuit breaker part of the metadata.

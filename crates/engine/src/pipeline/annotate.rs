@@ -11,7 +11,7 @@ use super::admit::AdmissionNotes;
 use super::classify::{Reason, Verdict};
 use crate::clock::Clock;
 use crate::config::{EffectivePolicy, MetadataFlags};
-use crate::json_text::{push_i64, push_u64};
+use crate::json_text::{push_i64, push_thousandths, push_u64};
 use crate::rfc3339::push_utc_ms;
 
 /// The annotate step, built from the config.
@@ -135,6 +135,15 @@ impl<'a> Annotation<'a> {
             }
             out.push('}');
         }
+        if flags.include_budget_state
+            && let Some(budget) = self.notes.budget
+        {
+            out.push_str(r#","retry_budget":{"tokens":"#);
+            push_thousandths(&mut out, budget.milli_tokens);
+            out.push_str(r#","max_tokens":"#);
+            push_u64(&mut out, u64::from(budget.max_tokens));
+            out.push('}');
+        }
         out.push_str("}}");
         out
     }
@@ -173,6 +182,7 @@ mod tests {
                     consecutive_failures: 1,
                     enabled: true,
                 }),
+                budget: None,
             },
         };
         let clock = FixedClock::default();

@@ -5,7 +5,8 @@
 //! Each step is built once, at configure time, by [`Pipeline::new`]:
 //! - [`classify`]: is the result a failure, may it be retried, why, and which policy applies;
 //! - [`admit`]: an ordered list of [`admit::AdmissionRule`]s that may refuse a retry the
-//!   policy allows (the circuit breaker). **A new admission rule is a module under `admit/`
+//!   policy allows (the circuit breaker, then the retry budget); every rule sees every
+//!   outcome, and the first refusal decides. **A new admission rule is a module under `admit/`
 //!   plus one line in [`Pipeline::new`].**
 //! - [`backoff`]: an ordered list of [`backoff::DelaySource`]s that choose the delay (the
 //!   policy's curve). A new delay source is likewise one module plus one line there.
@@ -26,7 +27,7 @@ use crate::clock::{Clock, Rng};
 use crate::config::{PluginConfig, Schema};
 use crate::state::RequestStore;
 use crate::tool_result::ToolResultView;
-use admit::{AdmissionNotes, AdmissionRule, Attempt, CircuitBreaker};
+use admit::{AdmissionNotes, AdmissionRule, Attempt, CircuitBreaker, RetryBudget};
 use annotate::{Annotation, Annotator};
 use backoff::{DelaySource, PolicyCurve};
 use classify::{Classification, Classifier};
@@ -42,6 +43,8 @@ pub(crate) enum Decision {
     NotRetryable,
     /// The tool's circuit breaker refused the retry.
     CircuitOpen,
+    /// The tool's retry budget refused the retry.
+    BudgetExhausted,
     /// Not a failure.
     Success,
 }
@@ -54,6 +57,7 @@ impl Decision {
             Self::GiveUp => "give_up",
             Self::NotRetryable => "not_retryable",
             Self::CircuitOpen => "circuit_open",
+            Self::BudgetExhausted => "budget_exhausted",
             Self::Success => "success",
         }
     }
@@ -80,6 +84,9 @@ impl Pipeline {
             ),
             Schema::Nested(nested) => {
                 admission.push(Box::new(CircuitBreaker::new(*nested.breaker())));
+                if let Some(budget) = nested.budget().filter(|budget| budget.enabled) {
+                    admission.push(Box::new(RetryBudget::new(*budget)));
+                }
                 (
                     Classifier::Layered(nested.clone()),
                     Annotator::Explained(*nested.metadata()),

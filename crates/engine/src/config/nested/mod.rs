@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 use classes::{PatternLayer, read_patterns, read_statuses};
 use combinations::{ClassBounds, build_cell, failing_classes, report_broken, sorted_classes};
 pub(crate) use settings::{MetadataFlags, RetryConditions};
-use settings::{read_breaker, read_conditions, read_metadata, report_conflicts};
+use settings::{read_breaker, read_budget, read_conditions, read_metadata, report_conflicts};
 use tools::read_tools;
 
 use super::effective::EffectivePolicy;
@@ -37,6 +37,7 @@ use super::layer::{
 };
 use super::read::{self, Errors, Field, section};
 use crate::breaker::BreakerConfig;
+use crate::budget::BudgetConfig;
 use crate::error_text::BuiltinClass;
 use crate::text_scan::TextScanner;
 
@@ -48,6 +49,7 @@ section!(
         tool_policies,
         error_patterns,
         circuit_breaker,
+        retry_budget,
         retry_conditions,
         metadata,
     }
@@ -76,6 +78,8 @@ pub(crate) struct NestedConfig {
     cells: CellCache,
     conditions: RetryConditions,
     breaker: BreakerConfig,
+    /// `retry_budget`, when the section is present.
+    budget: Option<BudgetConfig>,
     metadata: MetadataFlags,
 }
 
@@ -186,6 +190,11 @@ impl NestedConfig {
         &self.breaker
     }
 
+    /// The retry budget settings, when the config has a `retry_budget` section.
+    pub(crate) fn budget(&self) -> Option<&BudgetConfig> {
+        self.budget.as_ref()
+    }
+
     /// The metadata flags.
     pub(crate) fn metadata(&self) -> &MetadataFlags {
         &self.metadata
@@ -251,6 +260,7 @@ impl NestedConfig {
             "tool_policies": tools,
             "retry_conditions": self.conditions,
             "circuit_breaker": self.breaker,
+            "retry_budget": self.budget,
             "metadata": self.metadata,
         })
     }
@@ -295,6 +305,8 @@ impl NestedConfig {
         );
         let (breaker_path, breaker_value) = located(keys.circuit_breaker, "circuit_breaker");
         let breaker = read_breaker(breaker_value, &breaker_path, errors);
+        let (budget_path, budget_value) = located(keys.retry_budget, "retry_budget");
+        let budget = read_budget(budget_value, &budget_path, errors);
         let (metadata_path, metadata_value) = located(keys.metadata, "metadata");
         let metadata = read_metadata(metadata_value, &metadata_path, errors);
 
@@ -386,6 +398,7 @@ impl NestedConfig {
             cells: CellCache::default(),
             conditions,
             breaker,
+            budget,
             metadata,
         }
     }

@@ -1,6 +1,8 @@
 //! The nested schema's settings sections: `retry_conditions`, `circuit_breaker` and
 //! `metadata`.
 
+use std::ops::Bound;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -8,6 +10,7 @@ use super::super::key_path::KeyPath;
 use super::super::layer::PolicyLayer;
 use super::super::read::{self, Errors, section};
 use crate::breaker::BreakerConfig;
+use crate::budget::{BudgetConfig, MAX_TOKENS_LIMIT};
 use crate::status::StatusSet;
 
 /// Default `retry_conditions.retry_on_status`.
@@ -48,6 +51,16 @@ section!(
         include_next_retry_time,
         include_attempt_count,
         include_circuit_breaker_state,
+        include_budget_state,
+    }
+);
+
+section!(
+    /// `retry_budget`.
+    struct BudgetKeys {
+        enabled,
+        max_tokens,
+        token_ratio,
     }
 );
 
@@ -96,6 +109,8 @@ pub(crate) struct MetadataFlags {
     pub include_attempt_count: bool,
     /// Emit `circuit_breaker`.
     pub include_circuit_breaker_state: bool,
+    /// Emit `retry_budget` (when a budget is configured).
+    pub include_budget_state: bool,
 }
 
 impl Default for MetadataFlags {
@@ -105,6 +120,7 @@ impl Default for MetadataFlags {
             include_next_retry_time: DEFAULT_INCLUDE,
             include_attempt_count: DEFAULT_INCLUDE,
             include_circuit_breaker_state: DEFAULT_INCLUDE,
+            include_budget_state: DEFAULT_INCLUDE,
         }
     }
 }
@@ -209,6 +225,34 @@ pub(super) fn read_breaker(
     breaker
 }
 
+/// Reads `retry_budget` (at `path`). No section means no budget; a section enables it unless
+/// it says `enabled: false`.
+pub(super) fn read_budget(
+    value: Option<&Value>,
+    path: &KeyPath,
+    errors: &mut Errors,
+) -> Option<BudgetConfig> {
+    let map = read::mapping(errors, path, value?)?;
+    read::reject_unknown_keys(errors, path, map, BudgetKeys::KEYS);
+    let keys = BudgetKeys::of(map, path);
+    let mut budget = BudgetConfig::default();
+    if let Some(flag) = keys.enabled.and_then(|f| f.boolean(errors)) {
+        budget.enabled = flag;
+    }
+    let most = Some(i128::from(MAX_TOKENS_LIMIT));
+    if let Some(tokens) = keys.max_tokens.and_then(|f| f.integer_in(errors, 1, most)) {
+        budget.max_tokens = tokens as u32;
+    }
+    let above_zero = (Bound::Excluded(0.0), Bound::Included(1.0));
+    if let Some(ratio) = keys
+        .token_ratio
+        .and_then(|f| f.number_in(errors, above_zero, "must be within (0, 1]"))
+    {
+        budget.token_ratio = ratio;
+    }
+    Some(budget)
+}
+
 /// Reads `metadata` (at `path`; absent gives every flag on).
 pub(super) fn read_metadata(
     value: Option<&Value>,
@@ -232,6 +276,7 @@ pub(super) fn read_metadata(
             keys.include_circuit_breaker_state,
             &mut flags.include_circuit_breaker_state,
         ),
+        (keys.include_budget_state, &mut flags.include_budget_state),
     ];
     for (field, target) in targets {
         if let Some(flag) = field.and_then(|f| f.boolean(errors)) {

@@ -1,9 +1,8 @@
 //! The circuit breaker as an admission rule: one breaker per tool, fed every outcome.
 
 use super::{AdmissionNotes, AdmissionRule, Attempt, BreakerNote};
-use crate::breaker::{BreakerConfig, BreakerEvent, BreakerStore};
+use crate::breaker::{BreakerConfig, BreakerStore};
 use crate::pipeline::Decision;
-use crate::pipeline::classify::Classification;
 
 /// Refuses retries of a tool whose breaker is open (or whose half-open probe failed).
 #[derive(Debug, Clone, Default)]
@@ -24,14 +23,12 @@ impl CircuitBreaker {
 
 impl AdmissionRule for CircuitBreaker {
     fn admit(&mut self, attempt: &Attempt<'_>, notes: &mut AdmissionNotes) -> Option<Decision> {
-        let event = match attempt.verdict.outcome {
-            Classification::Success => BreakerEvent::Success,
-            Classification::Retryable { .. } => BreakerEvent::RetryableFailure,
-            Classification::NotRetryable { .. } => BreakerEvent::NonRetryableFailure,
-        };
-        let transition = self
-            .breakers
-            .record(attempt.tool, event, attempt.now.get(), &self.config);
+        let transition = self.breakers.record(
+            attempt.tool,
+            attempt.event(),
+            attempt.now.get(),
+            &self.config,
+        );
         notes.breaker = Some(BreakerNote {
             state: transition.to,
             consecutive_failures: transition.consecutive_failures,
