@@ -57,6 +57,14 @@ pub fn render(described: &Value) -> String {
             conditions["retry_on_timeout"],
             conditions["retry_on_connection_error"]
         ));
+        notes.push(if conditions["honor_retry_after"] == true {
+            format!(
+                "server hints: honoured up to {} ms (a longer one refuses the retry)",
+                conditions["max_retry_after_ms"]
+            )
+        } else {
+            "server hints: ignored".to_owned()
+        });
         notes.push(if breaker["enabled"] == true {
             format!(
                 "circuit_breaker: opens after {} consecutive failures of a tool, half-open after {} ms, closes after {} successes",

@@ -20,6 +20,7 @@ mod pattern;
 mod pipeline;
 mod plugin;
 mod policy;
+mod retry_after;
 mod rfc3339;
 mod start_bytes;
 mod state;

@@ -11,6 +11,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
+use crate::retry_after::{RetryHint, find_hint};
+
 /// A host's tool result, as the engine reads it.
 pub trait ToolResultView {
     /// `isError`, only when the result carried a real boolean.
@@ -121,6 +123,36 @@ pub(crate) struct ErrorProbe {
     pub error: Option<String>,
     /// `message`, when it is a string.
     pub message: Option<String>,
+    /// `retry_after_ms`, `retry_after` and `headers`: where a server's hint may be.
+    pub hint_fields: Option<Box<HintFields>>,
+}
+
+/// The raw values of the fields that may carry a server's retry hint (see
+/// [`crate::retry_after`]); boxed in the probe since most results have none.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct HintFields {
+    /// `retry_after_ms`.
+    pub retry_after_ms: Option<Value>,
+    /// `retry_after`.
+    pub retry_after: Option<Value>,
+    /// `headers`.
+    pub headers: Option<Value>,
+}
+
+impl ErrorProbe {
+    /// The first well-formed server hint the object carries.
+    pub(crate) fn retry_hint(&self) -> Option<RetryHint> {
+        let fields = self.hint_fields.as_deref()?;
+        find_hint(
+            fields.retry_after_ms.as_ref(),
+            fields.retry_after.as_ref(),
+            fields.headers.as_ref(),
+        )
+    }
+
+    fn hint_fields(&mut self) -> &mut HintFields {
+        self.hint_fields.get_or_insert_with(Box::default)
+    }
 }
 
 impl ErrorProbe {
@@ -139,6 +171,9 @@ enum ProbeKey {
     StatusCode,
     Error,
     Message,
+    RetryAfterMs,
+    RetryAfter,
+    Headers,
     Other,
 }
 
@@ -156,6 +191,9 @@ impl<'de> Deserialize<'de> for ProbeKey {
                     "status_code" => ProbeKey::StatusCode,
                     "error" => ProbeKey::Error,
                     "message" => ProbeKey::Message,
+                    "retry_after_ms" => ProbeKey::RetryAfterMs,
+                    "retry_after" => ProbeKey::RetryAfter,
+                    "headers" => ProbeKey::Headers,
                     _ => ProbeKey::Other,
                 })
             }
@@ -184,6 +222,13 @@ impl<'de> Deserialize<'de> for ErrorProbe {
                         }
                         ProbeKey::Error => probe.error = string_value(map.next_value()?),
                         ProbeKey::Message => probe.message = string_value(map.next_value()?),
+                        ProbeKey::RetryAfterMs => {
+                            probe.hint_fields().retry_after_ms = Some(map.next_value()?);
+                        }
+                        ProbeKey::RetryAfter => {
+                            probe.hint_fields().retry_after = Some(map.next_value()?);
+                        }
+                        ProbeKey::Headers => probe.hint_fields().headers = Some(map.next_value()?),
                         ProbeKey::Other => {
                             map.next_value::<IgnoredAny>()?;
                         }

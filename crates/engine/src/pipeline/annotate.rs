@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 use super::Decision;
 use super::admit::AdmissionNotes;
+use super::backoff::{DelayKind, DelayNotes};
 use super::classify::{Reason, Verdict};
 use crate::clock::Clock;
 use crate::config::{EffectivePolicy, MetadataFlags};
@@ -59,6 +60,10 @@ pub(crate) struct Annotation<'a> {
     pub(crate) attempt: u32,
     pub(crate) policy: &'a EffectivePolicy,
     pub(crate) notes: AdmissionNotes,
+    /// What the backoff step read (the server's hint).
+    pub(crate) delay_notes: DelayNotes,
+    /// Where the delay came from, when retrying.
+    pub(crate) delay_kind: Option<DelayKind>,
 }
 
 /// Opens the metadata object with the two counts every schema reports.
@@ -80,6 +85,8 @@ impl<'a> Annotation<'a> {
             attempt: 0,
             policy: &verdict.policy,
             notes,
+            delay_notes: DelayNotes::default(),
+            delay_kind: None,
         }
     }
 
@@ -108,6 +115,15 @@ impl<'a> Annotation<'a> {
             push_i64(&mut out, code);
         }
         out.push('"');
+        if let Some(hint_ms) = self.delay_notes.retry_after_ms {
+            out.push_str(r#","retry_after_ms":"#);
+            push_u64(&mut out, hint_ms);
+        }
+        if let Some(kind) = self.delay_kind {
+            out.push_str(r#","delay_source":""#);
+            out.push_str(kind.as_str());
+            out.push('"');
+        }
         if flags.include_attempt_count {
             out.push_str(r#","attempt":"#);
             push_u64(&mut out, u64::from(self.attempt));
@@ -184,6 +200,8 @@ mod tests {
                 }),
                 budget: None,
             },
+            delay_notes: DelayNotes::default(),
+            delay_kind: Some(DelayKind::Backoff),
         };
         let clock = FixedClock::default();
         let rendered =
@@ -213,6 +231,8 @@ mod tests {
             attempt: 2,
             policy: flat.rules_for("t").effective(),
             notes: AdmissionNotes::default(),
+            delay_notes: DelayNotes::default(),
+            delay_kind: Some(DelayKind::Backoff),
         };
         let clock = FixedClock::default();
         assert_eq!(

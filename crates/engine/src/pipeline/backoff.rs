@@ -1,43 +1,129 @@
-//! The backoff step: how long to wait before a granted retry.
+//! The backoff step: how long to wait before a retry the policy and the admission rules allow.
 //!
-//! Each [`DelaySource`] may propose a delay for the failure; the longest proposal wins, and no
-//! proposal at all means the budget is spent. The policy's own curve is the first source. To
-//! add one (a server's hint, say): a module implementing [`DelaySource`], pushed in
+//! The [`DelaySource`]s are asked in order; the first that answers decides, with a delay or a
+//! refusal. The server's hint (when the config honours hints) comes first, the policy's curve
+//! last: it always answers. To add a source: a module implementing [`DelaySource`], pushed in
 //! [`super::Pipeline::new`].
 
+use super::Decision;
 use super::classify::Verdict;
-use crate::clock::Rng;
+use crate::clock::{Clock, Rng};
+
+/// Where a retry's delay came from (reported as `delay_source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DelayKind {
+    /// The policy's curve and jitter.
+    Backoff,
+    /// The server's hint.
+    RetryAfter,
+}
+
+impl DelayKind {
+    /// The metadata name.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Backoff => "backoff",
+            Self::RetryAfter => "retry_after",
+        }
+    }
+}
+
+/// A source's answer: a delay, or the decision that refuses the retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Delay {
+    /// How long to wait, >= 1 ms.
+    pub(crate) ms: u64,
+    /// Where it came from.
+    pub(crate) kind: DelayKind,
+}
+
+/// What one failure offers the delay sources.
+pub(crate) struct DelayInput<'a> {
+    /// What the classify step found (the policy, the server's hint).
+    pub(crate) verdict: &'a Verdict,
+    /// The request's failures so far, this one included (within the policy's budget).
+    pub(crate) failures: u32,
+    /// The wall clock, for hints given as dates.
+    pub(crate) clock: &'a dyn Clock,
+}
+
+/// Everything a source may report beside its answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct DelayNotes {
+    /// The server's hint, in ms, when one was read.
+    pub(crate) retry_after_ms: Option<u64>,
+}
 
 /// A source of retry delays.
 pub(crate) trait DelaySource: std::fmt::Debug {
-    /// The delay this source asks for before retry number `failures` of `verdict`, or `None`
-    /// when it would not retry.
-    fn delay_ms(&self, verdict: &Verdict, failures: u32, rng: &mut dyn Rng) -> Option<u64>;
+    /// This source's answer for `input`, or `None` to leave it to the next source.
+    fn delay(
+        &self,
+        input: &DelayInput<'_>,
+        rng: &mut dyn Rng,
+        notes: &mut DelayNotes,
+    ) -> Option<Result<Delay, Decision>>;
 }
 
-/// The effective policy's budget and curve (with its jitter).
+/// The effective policy's curve (with its jitter): always answers.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PolicyCurve;
 
 impl DelaySource for PolicyCurve {
-    fn delay_ms(&self, verdict: &Verdict, failures: u32, rng: &mut dyn Rng) -> Option<u64> {
-        verdict.policy.policy().next_delay(failures, rng)
+    fn delay(
+        &self,
+        input: &DelayInput<'_>,
+        rng: &mut dyn Rng,
+        _notes: &mut DelayNotes,
+    ) -> Option<Result<Delay, Decision>> {
+        let ms = input
+            .verdict
+            .policy
+            .policy()
+            .next_delay(input.failures, rng)?;
+        Some(Ok(Delay {
+            ms,
+            kind: DelayKind::Backoff,
+        }))
     }
 }
 
-/// The delay before retry number `failures`: the longest any source asks for, `None` when the
-/// first source (the policy) gives up.
-pub(crate) fn next_delay(
+/// The server's hint (`Retry-After` and its kin): the hint itself, at least 1 ms, without
+/// jitter and not capped by `max_backoff_ms`; a hint above `max_retry_after_ms` refuses.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ServerHint {
+    /// `retry_conditions.max_retry_after_ms`.
+    pub(crate) max_retry_after_ms: u64,
+}
+
+impl DelaySource for ServerHint {
+    fn delay(
+        &self,
+        input: &DelayInput<'_>,
+        _rng: &mut dyn Rng,
+        notes: &mut DelayNotes,
+    ) -> Option<Result<Delay, Decision>> {
+        let hint_ms = input.verdict.hint?.wait_ms(input.clock.wall_ms());
+        notes.retry_after_ms = Some(hint_ms);
+        if hint_ms > self.max_retry_after_ms {
+            return Some(Err(Decision::RetryAfterTooLong));
+        }
+        Some(Ok(Delay {
+            ms: hint_ms.max(1),
+            kind: DelayKind::RetryAfter,
+        }))
+    }
+}
+
+/// The first answer of `sources` (the last source always answers).
+pub(crate) fn delay(
     sources: &[Box<dyn DelaySource>],
-    verdict: &Verdict,
-    failures: u32,
+    input: &DelayInput<'_>,
     rng: &mut dyn Rng,
-) -> Option<u64> {
-    let (first, rest) = sources.split_first()?;
-    let base = first.delay_ms(verdict, failures, rng)?;
-    Some(
-        rest.iter()
-            .filter_map(|source| source.delay_ms(verdict, failures, rng))
-            .fold(base, u64::max),
-    )
+    notes: &mut DelayNotes,
+) -> Result<Delay, Decision> {
+    sources
+        .iter()
+        .find_map(|source| source.delay(input, rng, notes))
+        .unwrap_or(Err(Decision::GiveUp))
 }

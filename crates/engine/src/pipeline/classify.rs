@@ -14,6 +14,7 @@ use std::rc::Rc;
 
 use crate::config::{ClassSlot, EffectivePolicy, FlatConfig, NestedConfig};
 use crate::error_text::{BuiltinClass, error_text_parts};
+use crate::retry_after::RetryHint;
 use crate::status::StatusSet;
 use crate::tool_result::{ErrorProbe, StatusValue, ToolResultView};
 
@@ -37,6 +38,9 @@ pub(crate) struct Verdict {
     pub(crate) reason: Reason,
     /// The merged policy for the tool and the failure's class.
     pub(crate) policy: Rc<EffectivePolicy>,
+    /// The server's hint of how long to wait, when a failure's `structuredContent` carries one
+    /// (nested schema only).
+    pub(crate) hint: Option<RetryHint>,
 }
 
 impl Classifier {
@@ -57,6 +61,7 @@ impl Classifier {
                     outcome,
                     reason,
                     policy: Rc::clone(rules.effective()),
+                    hint: None,
                 }
             }
             Self::Layered(nested) => classify_nested(result, nested, tool),
@@ -183,8 +188,10 @@ fn classify_nested(
             outcome: Classification::Success,
             reason: Reason::Success,
             policy: row,
+            hint: None,
         };
     }
+    let hint = probe.as_ref().and_then(ErrorProbe::retry_hint);
     let verdict = |outcome, reason, class: ClassSlot| Verdict {
         outcome,
         reason,
@@ -193,6 +200,7 @@ fn classify_nested(
         } else {
             config.effective(tool, class)
         },
+        hint,
     };
     let parts = || error_text_parts(result, probe.as_ref());
     if let Some(code) = status {

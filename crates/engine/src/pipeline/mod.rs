@@ -8,8 +8,9 @@
 //!   policy allows (the circuit breaker, then the retry budget); every rule sees every
 //!   outcome, and the first refusal decides. **A new admission rule is a module under `admit/`
 //!   plus one line in [`Pipeline::new`].**
-//! - [`backoff`]: an ordered list of [`backoff::DelaySource`]s that choose the delay (the
-//!   policy's curve). A new delay source is likewise one module plus one line there.
+//! - [`backoff`]: an ordered list of [`backoff::DelaySource`]s, the first answer of which is
+//!   the delay or a refusal (the server's hint, then the policy's curve). A new delay source is
+//!   likewise one module plus one line there.
 //! - [`annotate`]: the metadata that explains the decision.
 //!
 //! The request store (consecutive failures per tool and request) is the one piece of state the
@@ -29,7 +30,7 @@ use crate::state::RequestStore;
 use crate::tool_result::ToolResultView;
 use admit::{AdmissionNotes, AdmissionRule, Attempt, CircuitBreaker, RetryBudget};
 use annotate::{Annotation, Annotator};
-use backoff::{DelaySource, PolicyCurve};
+use backoff::{DelayInput, DelaySource, PolicyCurve, ServerHint};
 use classify::{Classification, Classifier};
 
 /// What the plugin decided for one tool result.
@@ -45,6 +46,8 @@ pub(crate) enum Decision {
     CircuitOpen,
     /// The tool's retry budget refused the retry.
     BudgetExhausted,
+    /// The server asked for a longer wait than `max_retry_after_ms`.
+    RetryAfterTooLong,
     /// Not a failure.
     Success,
 }
@@ -58,6 +61,7 @@ impl Decision {
             Self::NotRetryable => "not_retryable",
             Self::CircuitOpen => "circuit_open",
             Self::BudgetExhausted => "budget_exhausted",
+            Self::RetryAfterTooLong => "retry_after_too_long",
             Self::Success => "success",
         }
     }
@@ -76,7 +80,7 @@ impl Pipeline {
     /// The pipeline of `config`: this is where every step is chosen.
     pub(crate) fn new(config: &PluginConfig) -> Self {
         let mut admission: Vec<Box<dyn AdmissionRule>> = Vec::new();
-        let delay_sources: Vec<Box<dyn DelaySource>> = vec![Box::new(PolicyCurve)];
+        let mut delay_sources: Vec<Box<dyn DelaySource>> = Vec::new();
         let (classifier, annotator) = match config.schema() {
             Schema::Flat(flat) => (
                 Classifier::ContextForge(flat.clone()),
@@ -87,12 +91,20 @@ impl Pipeline {
                 if let Some(budget) = nested.budget().filter(|budget| budget.enabled) {
                     admission.push(Box::new(RetryBudget::new(*budget)));
                 }
+                let conditions = nested.conditions();
+                if conditions.honor_retry_after {
+                    delay_sources.push(Box::new(ServerHint {
+                        max_retry_after_ms: conditions.max_retry_after_ms,
+                    }));
+                }
                 (
                     Classifier::Layered(nested.clone()),
                     Annotator::Explained(*nested.metadata()),
                 )
             }
         };
+        // The policy's curve always answers, so it comes last.
+        delay_sources.push(Box::new(PolicyCurve));
         Self {
             classifier,
             admission,
@@ -147,18 +159,36 @@ impl Pipeline {
                 let failures = requests.record_failure(call.tool, call.request_id, now.get());
                 annotation.attempt = failures;
                 annotation.retry_count = failures;
-                match backoff::next_delay(&self.delay_sources, &verdict, failures, rng) {
-                    Some(delay_ms) => {
+                let answer = if failures > verdict.policy.policy().max_retries() {
+                    Err(Decision::GiveUp)
+                } else {
+                    let input = DelayInput {
+                        verdict: &verdict,
+                        failures,
+                        clock,
+                    };
+                    backoff::delay(
+                        &self.delay_sources,
+                        &input,
+                        rng,
+                        &mut annotation.delay_notes,
+                    )
+                };
+                match answer {
+                    Ok(delay) => {
                         annotation.decision = Decision::Retry;
-                        annotation.delay_ms = delay_ms;
+                        annotation.delay_ms = delay.ms;
+                        annotation.delay_kind = Some(delay.kind);
                     }
-                    None => {
+                    Err(refusal) => {
                         requests.clear(call.tool, call.request_id);
-                        annotation.decision = Decision::GiveUp;
-                        warning = Some(format!(
-                            "tool={} request_id={} exhausted after {failures} failure(s)",
-                            call.tool, call.request_id
-                        ));
+                        annotation.decision = refusal;
+                        if refusal == Decision::GiveUp {
+                            warning = Some(format!(
+                                "tool={} request_id={} exhausted after {failures} failure(s)",
+                                call.tool, call.request_id
+                            ));
+                        }
                     }
                 }
             }
@@ -345,7 +375,13 @@ mod tests {
             .collect();
         assert_eq!(
             keys,
-            ["decision", "reason", "retry_count", "retry_delay_ms"]
+            [
+                "decision",
+                "delay_source",
+                "reason",
+                "retry_count",
+                "retry_delay_ms"
+            ]
         );
     }
 

@@ -21,6 +21,10 @@ pub(crate) const DEFAULT_NEVER_RETRY_STATUS: [u16; 4] = [400, 401, 403, 404];
 pub(crate) const DEFAULT_RETRY_ON_TIMEOUT: bool = true;
 /// Default `retry_conditions.retry_on_connection_error`.
 pub(crate) const DEFAULT_RETRY_ON_CONNECTION_ERROR: bool = true;
+/// Default `retry_conditions.honor_retry_after`.
+pub(crate) const DEFAULT_HONOR_RETRY_AFTER: bool = true;
+/// Default `retry_conditions.max_retry_after_ms`, in ms.
+pub(crate) const DEFAULT_MAX_RETRY_AFTER_MS: u64 = 60_000;
 /// Default of every `metadata.include_*` flag.
 pub(crate) const DEFAULT_INCLUDE: bool = true;
 
@@ -31,6 +35,8 @@ section!(
         retry_on_timeout,
         retry_on_connection_error,
         never_retry_status,
+        honor_retry_after,
+        max_retry_after_ms,
     }
 );
 
@@ -72,6 +78,8 @@ section!(
 /// - `retry_on_timeout`: [`DEFAULT_RETRY_ON_TIMEOUT`]
 /// - `retry_on_connection_error`: [`DEFAULT_RETRY_ON_CONNECTION_ERROR`]
 /// - `never_retry_status`: [`DEFAULT_NEVER_RETRY_STATUS`]
+/// - `honor_retry_after`: [`DEFAULT_HONOR_RETRY_AFTER`]
+/// - `max_retry_after_ms`: [`DEFAULT_MAX_RETRY_AFTER_MS`]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct RetryConditions {
     /// Status codes that make a failure retryable (unless a tool policy lists its own).
@@ -82,6 +90,10 @@ pub(crate) struct RetryConditions {
     pub retry_on_connection_error: bool,
     /// Status codes that are never retried.
     pub never_retry_status: StatusSet,
+    /// Whether a server's hint (`retry_after_ms`, `retry_after`, `Retry-After`) sets the delay.
+    pub honor_retry_after: bool,
+    /// The longest hinted wait accepted; a longer one refuses the retry.
+    pub max_retry_after_ms: u64,
 }
 
 impl Default for RetryConditions {
@@ -91,6 +103,8 @@ impl Default for RetryConditions {
             retry_on_timeout: DEFAULT_RETRY_ON_TIMEOUT,
             retry_on_connection_error: DEFAULT_RETRY_ON_CONNECTION_ERROR,
             never_retry_status: StatusSet::from_codes(&DEFAULT_NEVER_RETRY_STATUS),
+            honor_retry_after: DEFAULT_HONOR_RETRY_AFTER,
+            max_retry_after_ms: DEFAULT_MAX_RETRY_AFTER_MS,
         }
     }
 }
@@ -151,6 +165,15 @@ pub(super) fn read_conditions(
     }
     if let Some(set) = keys.never_retry_status.and_then(|f| f.status_list(errors)) {
         conditions.never_retry_status = set;
+    }
+    if let Some(flag) = keys.honor_retry_after.and_then(|f| f.boolean(errors)) {
+        conditions.honor_retry_after = flag;
+    }
+    if let Some(ms) = keys
+        .max_retry_after_ms
+        .and_then(|f| f.integer_in(errors, 1, None))
+    {
+        conditions.max_retry_after_ms = ms;
     }
     conditions
 }
