@@ -33,7 +33,7 @@ from wasmtime import component as wc
 
 __all__ = ["ConfigError", "RawPlugin", "load"]
 
-INTERFACE = "mcp-plugins:retry-with-backoff/plugin@0.1.1"
+INTERFACE = "mcp-plugins:retry-with-backoff/plugin@0.2.0"
 
 _ENGINE = wasmtime.Engine()
 

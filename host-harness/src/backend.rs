@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use anyhow::Result;
-use retry_engine::{ConfigErrors, LazySeeded, Plugin, ToolCall, ToolResultView};
+use retry_engine::{ConfigErrors, LazySeeded, Plugin, ToolAnnotations, ToolCall, ToolResultView};
 
 use retry_host::bindings::{
     CallToolResult, ConfigError, ConfigIssue, ContentBlock, ResourcePostFetchResult,
@@ -66,6 +66,13 @@ impl NativeHook for ToolPostInvoke<'_> {
             request_id: &self.context.request_id,
             trace_id: self.context.trace_id.as_deref(),
             result: &view,
+            remaining_ms: self.context.remaining_ms,
+            annotations: self.payload.annotations.map(|a| ToolAnnotations {
+                read_only: a.read_only_hint,
+                destructive: a.destructive_hint,
+                idempotent: a.idempotent_hint,
+                open_world: a.open_world_hint,
+            }),
         };
         let decision = native
             .plugin

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
+use retry_host::bindings::{PluginContext, ToolPostInvokePayload};
 use retry_host::guest_env::{GuestEnv, VirtualClock, fresh_seed};
 use retry_host::hook::{Configure, ResourcePostFetch, ToolPostInvoke};
 use retry_host::{PluginRuntime, payload};
@@ -203,15 +204,25 @@ impl Outcome {
 }
 
 fn call(backend: &mut Backend, step: &Step) -> Result<Outcome> {
-    let context = payload::context(
-        &step.request_id,
-        step.trace_id.as_deref(),
-        step.server_id.as_deref(),
-    );
+    let context = PluginContext {
+        remaining_ms: step.remaining_ms,
+        ..payload::context(
+            &step.request_id,
+            step.trace_id.as_deref(),
+            step.server_id.as_deref(),
+        )
+    };
     let (retry, retry_delay_ms, metadata, warning) = match step.hook {
         Hook::ToolPostInvoke => {
+            let tool_payload = ToolPostInvokePayload {
+                annotations: step
+                    .tool_annotations
+                    .as_ref()
+                    .and_then(payload::tool_annotations),
+                ..payload::tool_payload(&step.tool, &step.result)
+            };
             let result = backend.call(&ToolPostInvoke {
-                payload: &payload::tool_payload(&step.tool, &step.result),
+                payload: &tool_payload,
                 context: &context,
             })?;
             (

@@ -52,6 +52,10 @@ struct RawStep {
     #[serde(default)]
     server_id: Option<String>,
     #[serde(default)]
+    remaining_ms: Option<u64>,
+    #[serde(default)]
+    tool_annotations: Option<Yaml>,
+    #[serde(default)]
     result: Option<Yaml>,
     #[serde(default)]
     uri: Option<String>,
@@ -150,6 +154,10 @@ pub struct Step {
     pub trace_id: Option<String>,
     /// The MCP server id, if given.
     pub server_id: Option<String>,
+    /// The time the caller has left, if given (format v2).
+    pub remaining_ms: Option<u64>,
+    /// The tool's MCP annotations, if given (format v2; MCP's camelCase keys).
+    pub tool_annotations: Option<Value>,
     /// The tool result (tool_post_invoke).
     pub result: Value,
     /// The resource URI (resource_post_fetch).
@@ -257,6 +265,12 @@ fn check_step(raw: RawStep, previous_ms: u64) -> Result<Step> {
             .unwrap_or_else(|| DEFAULT_REQUEST_ID.to_owned()),
         trace_id: raw.trace_id,
         server_id: raw.server_id,
+        remaining_ms: raw.remaining_ms,
+        tool_annotations: raw
+            .tool_annotations
+            .as_ref()
+            .map(yaml::to_json)
+            .transpose()?,
         result: raw
             .result
             .as_ref()

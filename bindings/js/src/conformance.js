@@ -17,7 +17,7 @@ import { JsonText } from './payload.js';
 const DEFAULT_REQUEST_ID = 'req-1';
 const U64_MAX = (1n << 64n) - 1n;
 const SCENARIO_KEYS = ['name', 'description', 'config', 'random_seed', 'start_wall_ms', 'expect_config_error', 'steps'];
-const STEP_KEYS = ['at_ms', 'hook', 'tool', 'request_id', 'trace_id', 'server_id', 'result', 'uri', 'content', 'expect'];
+const STEP_KEYS = ['at_ms', 'hook', 'tool', 'request_id', 'trace_id', 'server_id', 'remaining_ms', 'tool_annotations', 'result', 'uri', 'content', 'expect'];
 const EXPECT_KEYS = ['retry', 'retry_delay_ms', 'metadata'];
 const HOOKS = ['tool_post_invoke', 'resource_post_fetch'];
 
@@ -206,6 +206,8 @@ function readStep(node, index, previousMs, lines) {
     if (present(metadata)) expect.metadata = jsValue(metadata);
   }
   const content = member(node, 'content');
+  const remaining = member(node, 'remaining_ms');
+  const annotations = member(node, 'tool_annotations');
   return {
     atMs,
     hook,
@@ -213,6 +215,8 @@ function readStep(node, index, previousMs, lines) {
     requestId: optionalText(member(node, 'request_id'), `${what}.request_id`) ?? DEFAULT_REQUEST_ID,
     traceId: optionalText(member(node, 'trace_id'), `${what}.trace_id`),
     serverId: optionalText(member(node, 'server_id'), `${what}.server_id`),
+    remainingMs: present(remaining) ? u64(remaining, `${what}.remaining_ms`) : undefined,
+    toolAnnotations: present(annotations) ? jsValue(annotations) : undefined,
     result: readResult(member(node, 'result')),
     uri: uri ?? '',
     content: present(content) ? jsValue(content) : undefined,
@@ -312,7 +316,13 @@ export function subsetMismatch(expected, actual, path = 'metadata') {
 }
 
 function call(plugin, step) {
-  const context = { requestId: step.requestId, traceId: step.traceId, serverId: step.serverId };
+  const context = {
+    requestId: step.requestId,
+    traceId: step.traceId,
+    serverId: step.serverId,
+    remainingMs: step.remainingMs,
+    toolAnnotations: step.toolAnnotations,
+  };
   const outcome =
     step.hook === 'tool_post_invoke'
       ? plugin.toolPostInvoke(step.tool, step.result, context)

@@ -58,6 +58,17 @@ export interface CallContext {
   serverId?: string;
   tenantId?: string;
   user?: string;
+  /** The time the caller has left for the whole call, in ms: a retry that could not finish in
+   * time is refused (`deadline_exceeded`). */
+  remainingMs?: number | bigint;
+  /** The tool's MCP annotations (`readOnlyHint`, `idempotentHint`, ...): a call that is not
+   * safe to repeat is retried only when the server refused it before doing anything. */
+  toolAnnotations?: {
+    readOnlyHint?: boolean;
+    destructiveHint?: boolean;
+    idempotentHint?: boolean;
+    openWorldHint?: boolean;
+  };
 }
 
 /** The plugin's answer to `toolPostInvoke`. */

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 
 import { instantiate } from '../gen/retry/retry_component.js';
-import { callToolResult, JsonText, pluginContext, resourcePayload } from './payload.js';
+import { callToolResult, JsonText, pluginContext, resourcePayload, toolAnnotations } from './payload.js';
 import { DEFAULT_START_WALL_MS, SeededRandom, VirtualClock, wasiImports } from './wasi.js';
 
 export { DEFAULT_START_WALL_MS, JsonText, SeededRandom, VirtualClock };
@@ -77,12 +77,16 @@ export class Plugin {
    * Decides whether the gateway should retry a tool call.
    * @param {string} toolName
    * @param {unknown} result the MCP `CallToolResult` as received
-   * @param {{requestId?: string, traceId?: string, serverId?: string, tenantId?: string, user?: string}} [context]
+   * @param {{requestId?: string, traceId?: string, serverId?: string, tenantId?: string, user?: string, remainingMs?: number, toolAnnotations?: object}} [context]
    * @returns {{retry: boolean, retryDelayMs: number, metadata: object, warning: string|null}}
    */
   toolPostInvoke(toolName, result, context) {
     const answer = this.#exports.toolPostInvoke(
-      { name: String(toolName), result: callToolResult(result) },
+      {
+        name: String(toolName),
+        result: callToolResult(result),
+        annotations: toolAnnotations(context?.toolAnnotations),
+      },
       pluginContext(context),
     );
     return {

@@ -96,7 +96,13 @@ export function resourcePayload(uri, content) {
 
 const optionalText = (value) => (typeof value === 'string' ? value : undefined);
 
-/** The WIT `plugin-context` of `{requestId, traceId, serverId, tenantId, user}`. */
+/** A whole number of ms >= 0 as the WIT `u64` (a bigint), or undefined for anything else. */
+function optionalMillis(value) {
+  if (typeof value === 'bigint') return value >= 0n ? value : undefined;
+  return Number.isSafeInteger(value) && value >= 0 ? BigInt(value) : undefined;
+}
+
+/** The WIT `plugin-context` of `{requestId, traceId, serverId, tenantId, user, remainingMs}`. */
 export function pluginContext(context = {}) {
   return {
     requestId: String(context.requestId ?? ''),
@@ -104,5 +110,21 @@ export function pluginContext(context = {}) {
     serverId: optionalText(context.serverId),
     tenantId: optionalText(context.tenantId),
     user: optionalText(context.user),
+    remainingMs: optionalMillis(context.remainingMs),
+  };
+}
+
+const optionalBoolean = (value) => (typeof value === 'boolean' ? value : undefined);
+
+/** The WIT `tool-annotations` of an MCP `ToolAnnotations` object (`readOnlyHint`,
+ * `destructiveHint`, `idempotentHint`, `openWorldHint`; a hint that is not a boolean is
+ * unknown), or undefined when there is no object. */
+export function toolAnnotations(annotations) {
+  if (annotations === null || typeof annotations !== 'object' || Array.isArray(annotations)) return undefined;
+  return {
+    readOnlyHint: optionalBoolean(annotations.readOnlyHint),
+    destructiveHint: optionalBoolean(annotations.destructiveHint),
+    idempotentHint: optionalBoolean(annotations.idempotentHint),
+    openWorldHint: optionalBoolean(annotations.openWorldHint),
   };
 }

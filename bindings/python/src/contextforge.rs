@@ -85,8 +85,17 @@ impl ContextForgeHooks {
             server_id: text_of(&scope.getattr(intern!(py, "server_id"))?),
             tenant_id: text_of(&scope.getattr(intern!(py, "tenant_id"))?),
             user: None,
+            remaining_ms: None,
         };
-        let answer = self.plugin.get().answer(tool, &result, &call_context)?;
+        // cpex's payload has no tool annotations; a gateway that has them may set
+        // `payload.annotations` (the MCP `ToolAnnotations`, a dict or a pydantic model).
+        let annotations = payload
+            .getattr_opt(intern!(py, "annotations"))?
+            .filter(|hints| !hints.is_none());
+        let answer =
+            self.plugin
+                .get()
+                .answer(tool, &result, annotations.as_ref(), &call_context)?;
         if let Some(warning) = &answer.warning {
             self.logger.bind(py).call_method1(
                 intern!(py, "warning"),
@@ -132,6 +141,7 @@ impl ContextForgeHooks {
             server_id: field(intern!(py, "server_id")),
             tenant_id: field(intern!(py, "tenant_id")),
             user: None,
+            remaining_ms: None,
         };
         let metadata = self
             .plugin

@@ -22,7 +22,9 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
-use retry_host::bindings::{ConfigError as WitConfigError, PluginContext, ToolPostInvokeResult};
+use retry_host::bindings::{
+    ConfigError as WitConfigError, PluginContext, ToolPostInvokePayload, ToolPostInvokeResult,
+};
 use retry_host::guest_env::DEFAULT_START_WALL_MS;
 use retry_host::hook::{Configure, Describe, ResourcePostFetch, ToolPostInvoke};
 use retry_host::runtime::PLUGIN_COMPONENT;
@@ -281,9 +283,14 @@ impl PyPlugin {
         &self,
         tool: &str,
         result: &Bound<'_, PyAny>,
+        annotations: Option<&Bound<'_, PyAny>>,
         context: &PluginContext,
     ) -> PyResult<ToolPostInvokeResult> {
-        let payload = payload::tool_payload(tool, PyJson::new(result.clone()));
+        let payload = ToolPostInvokePayload {
+            annotations: annotations
+                .and_then(|hints| payload::tool_annotations(PyJson::new(hints.clone()))),
+            ..payload::tool_payload(tool, PyJson::new(result.clone()))
+        };
         self.pool
             .call(&ToolPostInvoke {
                 payload: &payload,
@@ -371,7 +378,7 @@ impl PyPlugin {
     /// Decides whether the gateway should retry a tool call. `result` is the MCP
     /// `CallToolResult` as received (a dict with `content`, `isError`, `structuredContent`,
     /// `_meta`, or a pydantic model of it).
-    #[pyo3(signature = (tool, result, request_id, *, trace_id = None, server_id = None, tenant_id = None, user = None))]
+    #[pyo3(signature = (tool, result, request_id, *, trace_id = None, server_id = None, tenant_id = None, user = None, remaining_ms = None, tool_annotations = None))]
     #[expect(
         clippy::too_many_arguments,
         reason = "mirrors the WIT context's fields"
@@ -385,6 +392,8 @@ impl PyPlugin {
         server_id: Option<String>,
         tenant_id: Option<String>,
         user: Option<String>,
+        remaining_ms: Option<u64>,
+        tool_annotations: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyToolDecision> {
         let context = PluginContext {
             request_id,
@@ -392,8 +401,9 @@ impl PyPlugin {
             server_id,
             tenant_id,
             user,
+            remaining_ms,
         };
-        let answer = self.answer(tool, result, &context)?;
+        let answer = self.answer(tool, result, tool_annotations, &context)?;
         Ok(PyToolDecision { answer })
     }
 
@@ -425,6 +435,7 @@ impl PyPlugin {
                 server_id,
                 tenant_id,
                 user,
+                remaining_ms: None,
             },
         )
     }

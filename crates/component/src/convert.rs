@@ -1,10 +1,22 @@
 //! Conversions between the WIT records and the engine's types.
 
-use retry_engine::{ConfigErrors, ToolDecision, ToolResultView};
+use retry_engine::{ConfigErrors, ToolAnnotations, ToolDecision, ToolResultView};
 
 use crate::bindings::mcp_plugins::retry_with_backoff::types::{
-    CallToolResult, ConfigError, ConfigIssue, ContentBlock, ToolPostInvokeResult,
+    CallToolResult, ConfigError, ConfigIssue, ContentBlock, ToolAnnotations as WitAnnotations,
+    ToolPostInvokeResult,
 };
+
+impl From<WitAnnotations> for ToolAnnotations {
+    fn from(annotations: WitAnnotations) -> Self {
+        Self {
+            read_only: annotations.read_only_hint,
+            destructive: annotations.destructive_hint,
+            idempotent: annotations.idempotent_hint,
+            open_world: annotations.open_world_hint,
+        }
+    }
+}
 
 impl ToolResultView for CallToolResult {
     fn is_error(&self) -> Option<bool> {

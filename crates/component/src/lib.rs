@@ -57,6 +57,8 @@ impl Guest for Component {
             request_id: &context.request_id,
             trace_id: context.trace_id.as_deref(),
             result: &payload.result,
+            remaining_ms: context.remaining_ms,
+            annotations: payload.annotations.map(Into::into),
         };
         let decision = RNG.with_borrow_mut(|rng| {
             PLUGIN.with_borrow_mut(|plugin| plugin.tool_post_invoke(&call, &WasiClock, rng))

@@ -65,6 +65,8 @@ fn main() {
             request_id: &request_ids[if fresh { index as usize } else { 0 }],
             trace_id: None,
             result: &result,
+            remaining_ms: None,
+            annotations: None,
         };
         retries += u32::from(plugin.tool_post_invoke(&call, &clock, &mut rng).retry);
     }

@@ -13,6 +13,23 @@ pub struct ToolCall<'a, R: ?Sized> {
     pub trace_id: Option<&'a str>,
     /// The tool's result.
     pub result: &'a R,
+    /// The time the caller has left for the whole call, in ms, when the host knows it.
+    pub remaining_ms: Option<u64>,
+    /// The tool's MCP annotations, when the host has them.
+    pub annotations: Option<ToolAnnotations>,
+}
+
+/// A tool's MCP annotations (each hint optional: absent means unknown).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ToolAnnotations {
+    /// `readOnlyHint`.
+    pub read_only: Option<bool>,
+    /// `destructiveHint`.
+    pub destructive: Option<bool>,
+    /// `idempotentHint`.
+    pub idempotent: Option<bool>,
+    /// `openWorldHint`.
+    pub open_world: Option<bool>,
 }
 
 /// The answer to one `tool_post_invoke` call.

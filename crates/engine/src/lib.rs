@@ -30,7 +30,7 @@ mod text_scan;
 mod tool_event;
 mod tool_result;
 
-pub use call::{ToolCall, ToolDecision};
+pub use call::{ToolAnnotations, ToolCall, ToolDecision};
 pub use clock::{Clock, FixedClock, LazySeeded, Rng, SplitMix64};
 pub use config::PluginConfig;
 pub use error::{ConfigError, ConfigErrors};

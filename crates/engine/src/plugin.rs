@@ -93,6 +93,8 @@ mod tests {
             request_id: request,
             trace_id: Some("trace"),
             result,
+            remaining_ms: None,
+            annotations: None,
         }
     }
 

@@ -222,7 +222,7 @@ proptest! {
         let mut retries_in_a_row = 0;
         for (index, result) in results.iter().enumerate() {
             let clock = FixedClock { monotonic_ms: index as u64 * step_ms, wall_ms: 0 };
-            let call = ToolCall { tool: "t", request_id: "r", trace_id: Some("x"), result };
+            let call = ToolCall { tool: "t", request_id: "r", trace_id: Some("x"), result, remaining_ms: None, annotations: None };
             let decision = plugin.tool_post_invoke(&call, &clock, &mut rng);
             prop_assert_eq!(decision.retry, decision.delay_ms >= 1);
             prop_assert!(decision.delay_ms <= max);

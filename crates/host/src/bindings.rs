@@ -15,7 +15,7 @@ pub use exports::mcp_plugins::retry_with_backoff::plugin::Guest as PluginExports
 pub use mcp_plugins::retry_with_backoff::types::{
     BinaryContent, CallToolResult, ConfigError, ConfigIssue, ContentBlock, PluginContext,
     ResourceContents, ResourceLink, ResourcePostFetchPayload, ResourcePostFetchResult, TextContent,
-    ToolPostInvokePayload, ToolPostInvokeResult,
+    ToolAnnotations, ToolPostInvokePayload, ToolPostInvokeResult,
 };
 
 impl ConfigError {
@@ -42,6 +42,7 @@ impl PluginContext {
             server_id: None,
             tenant_id: None,
             user: None,
+            remaining_ms: None,
         }
     }
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::bindings::{
     BinaryContent, CallToolResult, ContentBlock, PluginContext, ResourceContents, ResourceLink,
-    ResourcePostFetchPayload, TextContent, ToolPostInvokePayload,
+    ResourcePostFetchPayload, TextContent, ToolAnnotations, ToolPostInvokePayload,
 };
 
 /// Read access to a JSON-like value: what the conversion needs. It is implemented for
@@ -90,12 +90,29 @@ pub fn call_tool_result(result: impl JsonLike) -> CallToolResult {
     }
 }
 
-/// The WIT payload of `tool-post-invoke`.
+/// The WIT payload of `tool-post-invoke` (without tool annotations; see [`tool_annotations`]).
 pub fn tool_payload(tool: &str, result: impl JsonLike) -> ToolPostInvokePayload {
     ToolPostInvokePayload {
         name: tool.to_owned(),
         result: call_tool_result(result),
+        annotations: None,
     }
+}
+
+/// The WIT `tool-annotations` for an MCP `ToolAnnotations` object (`readOnlyHint`,
+/// `destructiveHint`, `idempotentHint`, `openWorldHint`); a hint that is not a real boolean is
+/// unknown. A value that is not an object gives none.
+pub fn tool_annotations(annotations: impl JsonLike) -> Option<ToolAnnotations> {
+    if !annotations.is_object() {
+        return None;
+    }
+    let hint = |key: &str| annotations.member(key).and_then(|hint| hint.as_boolean());
+    Some(ToolAnnotations {
+        read_only_hint: hint("readOnlyHint"),
+        destructive_hint: hint("destructiveHint"),
+        idempotent_hint: hint("idempotentHint"),
+        open_world_hint: hint("openWorldHint"),
+    })
 }
 
 /// The WIT payload of `resource-post-fetch`; `content` is kept when it holds a `uri`.
@@ -109,11 +126,9 @@ pub fn resource_payload(uri: &str, content: Option<impl JsonLike>) -> ResourcePo
 /// A plugin context from its optional parts.
 pub fn context(request_id: &str, trace_id: Option<&str>, server_id: Option<&str>) -> PluginContext {
     PluginContext {
-        request_id: request_id.to_owned(),
         trace_id: trace_id.map(str::to_owned),
         server_id: server_id.map(str::to_owned),
-        tenant_id: None,
-        user: None,
+        ..PluginContext::for_request(request_id)
     }
 }
 

@@ -74,9 +74,13 @@ class Plugin:
         server_id: str | None = None,
         tenant_id: str | None = None,
         user: str | None = None,
+        remaining_ms: int | None = None,
+        tool_annotations: Any = None,
     ) -> ToolDecision:
         """Decides whether to retry a tool call; ``result`` is the MCP ``CallToolResult`` (a
-        dict or a pydantic model)."""
+        dict or a pydantic model). ``remaining_ms`` is the time the caller has left for the
+        whole call; ``tool_annotations`` the tool's MCP annotations (``readOnlyHint``,
+        ``idempotentHint``, ...), a dict or a pydantic model."""
     def resource_post_fetch(
         self,
         uri: str,

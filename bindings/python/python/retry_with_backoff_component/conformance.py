@@ -45,6 +45,8 @@ _STEP_KEYS = (
     "request_id",
     "trace_id",
     "server_id",
+    "remaining_ms",
+    "tool_annotations",
     "result",
     "uri",
     "content",
@@ -161,6 +163,8 @@ class Step:
     request_id: str
     trace_id: str | None
     server_id: str | None
+    remaining_ms: int | None
+    tool_annotations: Any
     result: Any
     uri: str
     content: Any
@@ -234,6 +238,16 @@ def _step(raw: Any, node: yaml.Node | None, index: int, previous_ms: int) -> Ste
         request_id=_or_default(_optional_text(raw, "request_id", what, node)),
         trace_id=_optional_text(raw, "trace_id", what, node),
         server_id=_optional_text(raw, "server_id", what, node),
+        remaining_ms=(
+            None
+            if raw.get("remaining_ms") is None
+            else _u64(raw["remaining_ms"], f"{what}.remaining_ms")
+        ),
+        tool_annotations=(
+            _yaml.to_json(raw["tool_annotations"])
+            if raw.get("tool_annotations") is not None
+            else None
+        ),
         result=_yaml.to_json(raw.get("result")),
         uri=uri or "",
         content=_yaml.to_json(raw["content"]) if raw.get("content") is not None else None,
@@ -346,7 +360,14 @@ class Outcome:
 def _call(plugin: Plugin, step: Step) -> Outcome:
     scope = {"trace_id": step.trace_id, "server_id": step.server_id}
     if step.hook == "tool_post_invoke":
-        decision = plugin.tool_post_invoke(step.tool, step.result, step.request_id, **scope)
+        decision = plugin.tool_post_invoke(
+            step.tool,
+            step.result,
+            step.request_id,
+            remaining_ms=step.remaining_ms,
+            tool_annotations=step.tool_annotations,
+            **scope,
+        )
         outcome = Outcome(
             decision.retry, decision.retry_delay_ms, decision.metadata, decision.warning
         )

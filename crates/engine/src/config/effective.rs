@@ -11,6 +11,7 @@ use crate::status::StatusSet;
 pub(crate) struct EffectivePolicy {
     policy: Policy,
     retry_on_status: StatusSet,
+    idempotent: Option<bool>,
     described_json: String,
 }
 
@@ -21,8 +22,19 @@ impl EffectivePolicy {
         Self {
             policy,
             retry_on_status,
+            idempotent: None,
             described_json: described.to_string(),
         }
+    }
+
+    /// The same policy with the tool's own word on whether it is safe to call again.
+    pub(crate) fn with_idempotent(self, idempotent: Option<bool>) -> Self {
+        Self { idempotent, ..self }
+    }
+
+    /// Whether the tool's policy says it is safe to call again (`None`: it does not say).
+    pub(crate) fn idempotent(&self) -> Option<bool> {
+        self.idempotent
     }
 
     /// The retry policy.

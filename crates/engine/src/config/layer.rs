@@ -43,8 +43,8 @@ section!(
 );
 
 section!(
-    /// The key only a `tool_policies` entry sets beside the policy keys.
-    struct ToolOnlyKeys { retry_on_status }
+    /// The keys only a `tool_policies` entry sets beside the policy keys.
+    struct ToolOnlyKeys { retry_on_status, idempotent }
 );
 
 /// A backoff strategy name.
@@ -110,6 +110,9 @@ pub(crate) struct PolicyLayer {
     pub(crate) jitter_max_percent: Option<f64>,
     /// Only `tool_policies` entries may set it.
     pub(crate) retry_on_status: Option<StatusSet>,
+    /// Only `tool_policies` entries may set it: whether the tool is safe to call again,
+    /// overriding its MCP annotations.
+    pub(crate) idempotent: Option<bool>,
 }
 
 impl PolicyLayer {
@@ -124,6 +127,7 @@ impl PolicyLayer {
             jitter: Some(DEFAULT_POLICY_JITTER),
             jitter_max_percent: Some(DEFAULT_POLICY_JITTER_MAX_PERCENT),
             retry_on_status: None,
+            idempotent: None,
         }
     }
 
@@ -136,15 +140,20 @@ impl PolicyLayer {
         extra_keys: &[&str],
         errors: &mut Errors,
     ) -> Self {
-        let tool_keys = if tool_only { ToolOnlyKeys::KEYS } else { &[] };
+        let tool_key_names = if tool_only { ToolOnlyKeys::KEYS } else { &[] };
         let known: Vec<&str> = PolicyKeys::KEYS
             .iter()
-            .chain(tool_keys)
+            .chain(tool_key_names)
             .chain(extra_keys)
             .copied()
             .collect();
         read::reject_unknown_keys(errors, path, map, &known);
         let keys = PolicyKeys::of(map, path);
+        let tool_keys = if tool_only {
+            ToolOnlyKeys::of(map, path)
+        } else {
+            ToolOnlyKeys::default()
+        };
         let limit = i128::from(MAX_RETRIES_LIMIT);
         Self {
             max_retries: keys
@@ -165,10 +174,10 @@ impl PolicyLayer {
             jitter_max_percent: keys
                 .jitter_max_percent
                 .and_then(|f| f.number_in(errors, 0.0..=100.0, "must be within 0..=100")),
-            retry_on_status: ToolOnlyKeys::of(map, path)
+            retry_on_status: tool_keys
                 .retry_on_status
-                .filter(|_| tool_only)
                 .and_then(|f| f.status_list(errors)),
+            idempotent: tool_keys.idempotent.and_then(|f| f.boolean(errors)),
         }
     }
 
@@ -186,6 +195,7 @@ impl PolicyLayer {
                 .retry_on_status
                 .clone()
                 .or_else(|| below.retry_on_status.clone()),
+            idempotent: self.idempotent.or(below.idempotent),
         }
     }
 

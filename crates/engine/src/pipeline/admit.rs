@@ -6,15 +6,18 @@
 //! [`super::Pipeline::new`].
 
 mod circuit_breaker;
+mod repeat_safety;
 mod retry_budget;
 
 pub(crate) use circuit_breaker::CircuitBreaker;
+pub(crate) use repeat_safety::RepeatSafety;
 pub(crate) use retry_budget::RetryBudget;
 
 use super::Decision;
 use super::Now;
 use super::classify::{Classification, Verdict};
 use crate::breaker::BreakerState;
+use crate::call::ToolAnnotations;
 use crate::tool_event::ToolEvent;
 
 /// One classified call, as an admission rule sees it.
@@ -25,6 +28,8 @@ pub(crate) struct Attempt<'a> {
     pub(crate) verdict: &'a Verdict,
     /// The decision's monotonic time (read on first use).
     pub(crate) now: &'a Now<'a>,
+    /// The tool's MCP annotations, when the host passed them.
+    pub(crate) annotations: Option<&'a ToolAnnotations>,
 }
 
 impl Attempt<'_> {

@@ -20,6 +20,7 @@ pub(crate) mod admit;
 pub(crate) mod annotate;
 pub(crate) mod backoff;
 pub(crate) mod classify;
+mod deadline;
 
 use std::cell::Cell;
 
@@ -28,10 +29,11 @@ use crate::clock::{Clock, Rng};
 use crate::config::{PluginConfig, Schema};
 use crate::state::RequestStore;
 use crate::tool_result::ToolResultView;
-use admit::{AdmissionNotes, AdmissionRule, Attempt, CircuitBreaker, RetryBudget};
+use admit::{AdmissionNotes, AdmissionRule, Attempt, CircuitBreaker, RepeatSafety, RetryBudget};
 use annotate::{Annotation, Annotator};
 use backoff::{DelayInput, DelaySource, PolicyCurve, ServerHint};
 use classify::{Classification, Classifier};
+use deadline::Deadline;
 
 /// What the plugin decided for one tool result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,11 @@ pub(crate) enum Decision {
     BudgetExhausted,
     /// The server asked for a longer wait than `max_retry_after_ms`.
     RetryAfterTooLong,
+    /// The call is not safe to repeat (its tool is not idempotent) and the failure is not one
+    /// the server refused before doing anything.
+    UnsafeToRetry,
+    /// The retry could not finish before the caller gives up.
+    DeadlineExceeded,
     /// Not a failure.
     Success,
 }
@@ -62,6 +69,8 @@ impl Decision {
             Self::CircuitOpen => "circuit_open",
             Self::BudgetExhausted => "budget_exhausted",
             Self::RetryAfterTooLong => "retry_after_too_long",
+            Self::UnsafeToRetry => "unsafe_to_retry",
+            Self::DeadlineExceeded => "deadline_exceeded",
             Self::Success => "success",
         }
     }
@@ -73,6 +82,8 @@ pub(crate) struct Pipeline {
     classifier: Classifier,
     admission: Vec<Box<dyn AdmissionRule>>,
     delay_sources: Vec<Box<dyn DelaySource>>,
+    /// The caller's deadline (nested schema only).
+    deadline: Option<Deadline>,
     annotator: Annotator,
 }
 
@@ -81,22 +92,30 @@ impl Pipeline {
     pub(crate) fn new(config: &PluginConfig) -> Self {
         let mut admission: Vec<Box<dyn AdmissionRule>> = Vec::new();
         let mut delay_sources: Vec<Box<dyn DelaySource>> = Vec::new();
+        let mut deadline = None;
         let (classifier, annotator) = match config.schema() {
             Schema::Flat(flat) => (
                 Classifier::ContextForge(flat.clone()),
                 Annotator::ContextForge,
             ),
             Schema::Nested(nested) => {
+                let conditions = nested.conditions();
                 admission.push(Box::new(CircuitBreaker::new(*nested.breaker())));
+                admission.push(Box::new(RepeatSafety {
+                    respect_annotations: conditions.respect_tool_annotations,
+                    retry_on_status: conditions.non_idempotent_retry_on_status.clone(),
+                }));
                 if let Some(budget) = nested.budget().filter(|budget| budget.enabled) {
                     admission.push(Box::new(RetryBudget::new(*budget)));
                 }
-                let conditions = nested.conditions();
                 if conditions.honor_retry_after {
                     delay_sources.push(Box::new(ServerHint {
                         max_retry_after_ms: conditions.max_retry_after_ms,
                     }));
                 }
+                deadline = Some(Deadline {
+                    min_attempt_ms: conditions.min_attempt_ms,
+                });
                 (
                     Classifier::Layered(nested.clone()),
                     Annotator::Explained(*nested.metadata()),
@@ -109,6 +128,7 @@ impl Pipeline {
             classifier,
             admission,
             delay_sources,
+            deadline,
             annotator,
         }
     }
@@ -132,6 +152,7 @@ impl Pipeline {
                 tool: call.tool,
                 verdict: &verdict,
                 now: &now,
+                annotations: call.annotations.as_ref(),
             };
             if let Some(decision) = rule.admit(&attempt, &mut notes) {
                 refusal.get_or_insert(decision);
@@ -173,6 +194,12 @@ impl Pipeline {
                         rng,
                         &mut annotation.delay_notes,
                     )
+                    .and_then(|delay| match self.deadline {
+                        Some(deadline) if deadline.refuses(delay.ms, call.remaining_ms) => {
+                            Err(Decision::DeadlineExceeded)
+                        }
+                        _ => Ok(delay),
+                    })
                 };
                 match answer {
                     Ok(delay) => {
@@ -255,6 +282,8 @@ mod tests {
             request_id: request,
             trace_id: None,
             result,
+            remaining_ms: None,
+            annotations: None,
         };
         let clock = FixedClock {
             monotonic_ms: now_ms,

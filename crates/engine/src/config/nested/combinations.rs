@@ -96,11 +96,15 @@ pub(super) fn build_cell(
     let policy = merged.to_policy().unwrap_or_else(|_| placeholder_policy());
     let mut described = merged.describe();
     described.insert("retry_on_status".to_owned(), json!(retry_on_status.codes()));
+    if let Some(idempotent) = merged.idempotent {
+        described.insert("idempotent".to_owned(), json!(idempotent));
+    }
     described.insert(
         "source".to_owned(),
         json!(source.iter().flatten().collect::<Vec<_>>()),
     );
     EffectivePolicy::new(policy, retry_on_status, &Value::Object(described))
+        .with_idempotent(merged.idempotent)
 }
 
 fn placeholder_policy() -> Policy {

@@ -25,6 +25,12 @@ pub(crate) const DEFAULT_RETRY_ON_CONNECTION_ERROR: bool = true;
 pub(crate) const DEFAULT_HONOR_RETRY_AFTER: bool = true;
 /// Default `retry_conditions.max_retry_after_ms`, in ms.
 pub(crate) const DEFAULT_MAX_RETRY_AFTER_MS: u64 = 60_000;
+/// Default `retry_conditions.respect_tool_annotations`.
+pub(crate) const DEFAULT_RESPECT_TOOL_ANNOTATIONS: bool = true;
+/// Default `retry_conditions.non_idempotent_retry_on_status`.
+pub(crate) const DEFAULT_NON_IDEMPOTENT_RETRY_ON_STATUS: [u16; 2] = [429, 503];
+/// Default `retry_conditions.min_attempt_ms`, in ms.
+pub(crate) const DEFAULT_MIN_ATTEMPT_MS: u64 = 0;
 /// Default of every `metadata.include_*` flag.
 pub(crate) const DEFAULT_INCLUDE: bool = true;
 
@@ -37,6 +43,9 @@ section!(
         never_retry_status,
         honor_retry_after,
         max_retry_after_ms,
+        respect_tool_annotations,
+        non_idempotent_retry_on_status,
+        min_attempt_ms,
     }
 );
 
@@ -80,6 +89,9 @@ section!(
 /// - `never_retry_status`: [`DEFAULT_NEVER_RETRY_STATUS`]
 /// - `honor_retry_after`: [`DEFAULT_HONOR_RETRY_AFTER`]
 /// - `max_retry_after_ms`: [`DEFAULT_MAX_RETRY_AFTER_MS`]
+/// - `respect_tool_annotations`: [`DEFAULT_RESPECT_TOOL_ANNOTATIONS`]
+/// - `non_idempotent_retry_on_status`: [`DEFAULT_NON_IDEMPOTENT_RETRY_ON_STATUS`]
+/// - `min_attempt_ms`: [`DEFAULT_MIN_ATTEMPT_MS`]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct RetryConditions {
     /// Status codes that make a failure retryable (unless a tool policy lists its own).
@@ -94,6 +106,14 @@ pub(crate) struct RetryConditions {
     pub honor_retry_after: bool,
     /// The longest hinted wait accepted; a longer one refuses the retry.
     pub max_retry_after_ms: u64,
+    /// Whether a tool's MCP annotations decide if a call is safe to repeat.
+    pub respect_tool_annotations: bool,
+    /// The status codes for which a call that is not safe to repeat is still retried (the
+    /// server refused it before doing anything).
+    pub non_idempotent_retry_on_status: StatusSet,
+    /// The least time an attempt needs: a retry whose delay plus this reaches the caller's
+    /// remaining time is refused.
+    pub min_attempt_ms: u64,
 }
 
 impl Default for RetryConditions {
@@ -105,6 +125,11 @@ impl Default for RetryConditions {
             never_retry_status: StatusSet::from_codes(&DEFAULT_NEVER_RETRY_STATUS),
             honor_retry_after: DEFAULT_HONOR_RETRY_AFTER,
             max_retry_after_ms: DEFAULT_MAX_RETRY_AFTER_MS,
+            respect_tool_annotations: DEFAULT_RESPECT_TOOL_ANNOTATIONS,
+            non_idempotent_retry_on_status: StatusSet::from_codes(
+                &DEFAULT_NON_IDEMPOTENT_RETRY_ON_STATUS,
+            ),
+            min_attempt_ms: DEFAULT_MIN_ATTEMPT_MS,
         }
     }
 }
@@ -174,6 +199,24 @@ pub(super) fn read_conditions(
         .and_then(|f| f.integer_in(errors, 1, None))
     {
         conditions.max_retry_after_ms = ms;
+    }
+    if let Some(flag) = keys
+        .respect_tool_annotations
+        .and_then(|f| f.boolean(errors))
+    {
+        conditions.respect_tool_annotations = flag;
+    }
+    if let Some(set) = keys
+        .non_idempotent_retry_on_status
+        .and_then(|f| f.status_list(errors))
+    {
+        conditions.non_idempotent_retry_on_status = set;
+    }
+    if let Some(ms) = keys
+        .min_attempt_ms
+        .and_then(|f| f.integer_in(errors, 0, None))
+    {
+        conditions.min_attempt_ms = ms;
     }
     conditions
 }
