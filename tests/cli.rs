@@ -40,6 +40,24 @@ fn demo_prints_the_story_table() {
 }
 
 #[test]
+fn demo_safety_story_shows_every_new_decision() {
+    let output = harness(&["demo", "--story", "safety"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = stdout(&output);
+    for decision in [
+        "\"decision\":\"retry\"",
+        "\"delay_source\":\"retry_after\"",
+        "retry_after_too_long",
+        "unsafe_to_retry",
+        "deadline_exceeded",
+        "budget_exhausted",
+        "\"retry_budget\":{\"tokens\":3.5",
+    ] {
+        assert!(table.contains(decision), "missing {decision}: {table}");
+    }
+}
+
+#[test]
 fn demo_with_config_uses_it() {
     let config = scratch_file("demo.yaml", "max_retries: 0\n");
     let output = harness(&["demo", "--config", config.to_str().unwrap()]);

@@ -90,25 +90,25 @@ fn fuel_per_call(
 ) -> Result<u64> {
     const CALLS: usize = 11;
     let env = GuestEnv::new(DEFAULT_START_WALL_MS, 1);
-    let mut instance = configured(runtime, &env, config)?;
+    let mut backend = Backend::Wasm(configured(runtime, &env, config)?);
     let mut used = Vec::with_capacity(CALLS);
     for _ in 0..CALLS {
-        match hook {
-            Hook::Tool(payload) => {
-                black_box(instance.call(&ToolPostInvoke { payload, context })?);
-            }
-            Hook::Resource(payload) => {
-                black_box(instance.call(&ResourcePostFetch { payload, context })?);
-            }
+        call_once(&mut backend, hook, context)?;
+        if let Backend::Wasm(instance) = &backend {
+            used.push(instance.fuel_used().unwrap_or(0));
         }
-        used.push(instance.fuel_used().unwrap_or(0));
     }
     used.sort_unstable();
-    Ok(used[CALLS / 2])
+    Ok(used.get(CALLS / 2).copied().unwrap_or(0))
 }
 
 enum Hook {
     Tool(ToolPostInvokePayload),
+    /// Tool calls made in turn, one per call (a failure then a success, say).
+    Alternating {
+        payloads: Vec<ToolPostInvokePayload>,
+        next: std::cell::Cell<usize>,
+    },
     Resource(ResourcePostFetchPayload),
 }
 
@@ -169,9 +169,9 @@ fn cases() -> Vec<Case> {
         ),
         Case {
             context: payload::context("req-1", Some("trace-1"), Some("server-1")),
-            ..case("flat: traced retryable failure", &flat, unavailable)
+            ..case("flat: traced retryable failure", &flat, unavailable.clone())
         },
-        case("nested: success (full annotations)", &nested, ok),
+        case("nested: success (full annotations)", &nested, ok.clone()),
         case("nested: status policy (429)", &nested, rate_limited),
         case("nested: pattern match (connection reset)", &nested, reset),
         case(
@@ -180,6 +180,29 @@ fn cases() -> Vec<Case> {
             json!({"isError": true, "structuredContent": {"status_code": 503}}),
         ),
     ];
+    // The issue 10 rows: lean annotations (no policy echo, no next_retry_at), a server's hint,
+    // and a retry budget kept level by a success after each failure.
+    let lean = json!({"default_policy": {"max_retries": 10, "jitter": false},
+                      "metadata": {"include_policy": false, "include_next_retry_time": false}});
+    let mut budgeted = lean.clone();
+    budgeted["retry_budget"] = json!({"max_tokens": 10, "token_ratio": 1});
+    let hinted = json!({"isError": true,
+                        "structuredContent": {"status_code": 503, "retry_after_ms": 1500}});
+    cases.push(case("nested: hinted retry (retry_after_ms)", &lean, hinted));
+    cases.push(Case {
+        hook: Hook::Alternating {
+            payloads: vec![
+                payload::tool_payload("api_caller", &unavailable),
+                payload::tool_payload("api_caller", &ok),
+            ],
+            next: std::cell::Cell::new(0),
+        },
+        ..case(
+            "nested: budget-checked retry, then a success",
+            &budgeted,
+            ok.clone(),
+        )
+    });
     for (label, bytes) in [("1 KiB", 1 << 10), ("64 KiB", 64 << 10), ("1 MiB", 1 << 20)] {
         let result =
             json!({"isError": true, "content": [{"type": "text", "text": "x".repeat(bytes)}]});
@@ -208,6 +231,11 @@ fn cases() -> Vec<Case> {
 fn call_once(backend: &mut Backend, hook: &Hook, context: &PluginContext) -> Result<()> {
     match hook {
         Hook::Tool(payload) => {
+            black_box(backend.call(&ToolPostInvoke { payload, context })?);
+        }
+        Hook::Alternating { payloads, next } => {
+            let payload = &payloads[next.get() % payloads.len()];
+            next.set(next.get().wrapping_add(1));
             black_box(backend.call(&ToolPostInvoke { payload, context })?);
         }
         Hook::Resource(payload) => {

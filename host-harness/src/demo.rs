@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use retry_host::bindings::ConfigError;
+use retry_host::bindings::{ConfigError, PluginContext, ToolPostInvokePayload};
 use retry_host::guest_env::{DEFAULT_START_WALL_MS, GuestEnv, VirtualClock};
 use retry_host::hook::{Configure, ResourcePostFetch, ToolPostInvoke};
 use retry_host::{PluginRuntime, payload};
@@ -13,15 +13,108 @@ use retry_host::{PluginRuntime, payload};
 /// The seed of the demo's random source, so the demo prints the same table every time.
 pub const DEMO_SEED: u64 = 42;
 
+/// Which story the demo tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Story {
+    /// Retries, a success, a non-retryable failure, a give-up: under the manifest defaults.
+    #[default]
+    Basics,
+    /// Server hints, idempotency, deadlines and the retry budget, under a nested config of its
+    /// own: every decision beyond retry and give-up.
+    Safety,
+}
+
 struct Call {
     tool: &'static str,
     request: &'static str,
     trace: Option<&'static str>,
     outcome: &'static str,
     result: Value,
+    remaining_ms: Option<u64>,
+    annotations: Option<Value>,
 }
 
-fn story() -> Vec<Call> {
+/// The config the safety story runs under (unless one is given).
+pub fn safety_config() -> Value {
+    json!({
+        "default_policy": {"max_retries": 3, "jitter": false, "backoff_base_ms": 500},
+        "retry_conditions": {"max_retry_after_ms": 30000, "min_attempt_ms": 200},
+        "retry_budget": {"max_tokens": 6, "token_ratio": 0.5},
+        "metadata": {"include_policy": false, "include_next_retry_time": false,
+                     "include_circuit_breaker_state": false},
+    })
+}
+
+fn safety_story() -> Vec<Call> {
+    let call = |tool, request, outcome, result: Value| Call {
+        tool,
+        request,
+        trace: None,
+        outcome,
+        result,
+        remaining_ms: None,
+        annotations: None,
+    };
+    let read_only = json!({"readOnlyHint": true});
+    let not_idempotent = json!({"readOnlyHint": false, "idempotentHint": false});
+    let error = json!({"isError": true});
+    let mut calls = vec![
+        Call {
+            annotations: Some(read_only.clone()),
+            ..call(
+                "search",
+                "req-1",
+                "429+hint",
+                json!({"isError": true,
+                "structuredContent": {"status_code": 429, "retry_after": 2}}),
+            )
+        },
+        Call {
+            annotations: Some(read_only),
+            ..call(
+                "search",
+                "req-2",
+                "503+hint",
+                json!({"isError": true,
+                "structuredContent": {"status_code": 503, "headers": {"Retry-After": "120"}}}),
+            )
+        },
+        Call {
+            annotations: Some(not_idempotent.clone()),
+            ..call(
+                "send_email",
+                "req-3",
+                "timeout",
+                json!({"isError": true,
+                "content": [{"type": "text", "text": "upstream timed out"}]}),
+            )
+        },
+        Call {
+            annotations: Some(not_idempotent),
+            ..call(
+                "send_email",
+                "req-4",
+                "503",
+                json!({"isError": true,
+                "structuredContent": {"status_code": 503}}),
+            )
+        },
+        Call {
+            remaining_ms: Some(600),
+            ..call("report", "req-5", "error", error.clone())
+        },
+    ];
+    // One flaky tool failing on new requests: the budget (6 tokens, retries above 3) runs out.
+    calls.extend(
+        ["req-6", "req-7", "req-8"]
+            .into_iter()
+            .map(|request| call("flaky_api", request, "error", error.clone())),
+    );
+    calls.push(call("flaky_api", "req-9", "ok", json!({})));
+    calls
+}
+
+fn basics_story() -> Vec<Call> {
     let unavailable = json!({"isError": true, "structuredContent": {"status_code": 503},
                              "content": [{"type": "text", "text": "503 Service Unavailable"}]});
     let ok = json!({"content": [{"type": "text", "text": "<html>...</html>"}]});
@@ -31,6 +124,8 @@ fn story() -> Vec<Call> {
         trace,
         outcome,
         result: result.clone(),
+        remaining_ms: None,
+        annotations: None,
     };
     let not_found = json!({"isError": true, "structuredContent": {"status_code": 404},
                            "content": [{"type": "text", "text": "no such index"}]});
@@ -53,12 +148,19 @@ fn story() -> Vec<Call> {
     calls
 }
 
-/// Replays the story under `config` (JSON; `None` keeps the manifest defaults) and returns the
-/// table. Time advances by each requested delay, as a gateway would sleep.
+/// Replays `story` under `config` (JSON; `None` keeps the story's own: the manifest defaults,
+/// or [`safety_config`]) and returns the table. Time advances by each requested delay, as a
+/// gateway would sleep.
 ///
 /// # Errors
 /// A config the plugin refuses, or a trap.
-pub fn run(runtime: &PluginRuntime, config: Option<&Value>) -> Result<String> {
+pub fn run(runtime: &PluginRuntime, config: Option<&Value>, story: Story) -> Result<String> {
+    let own_config = (story == Story::Safety).then(safety_config);
+    let config = config.or(own_config.as_ref());
+    let calls = match story {
+        Story::Basics => basics_story(),
+        Story::Safety => safety_story(),
+    };
     let clock = VirtualClock::new(DEFAULT_START_WALL_MS);
     let env = GuestEnv::with_clock(clock.clone(), DEMO_SEED);
     let mut instance = runtime.instantiate(&env)?;
@@ -72,24 +174,43 @@ pub fn run(runtime: &PluginRuntime, config: Option<&Value>) -> Result<String> {
     let mut table = String::new();
     let _ = writeln!(
         table,
-        "{:<4} {:>7}  {:<12} {:<6} {:<7} {:<9} {:>8}  metadata",
+        "{:<4} {:>7}  {:<12} {:<6} {:<8} {:<20} {:>8}  metadata",
         "step", "t (ms)", "tool", "req", "outcome", "decision", "delay"
     );
     let mut now = 0u64;
     let mut step = 0;
     let mut warnings = Vec::new();
-    for call in story() {
+    for call in calls {
         step += 1;
         clock.set_ms(now);
-        let context = payload::context(call.request, call.trace, None);
+        let context = PluginContext {
+            remaining_ms: call.remaining_ms,
+            ..payload::context(call.request, call.trace, None)
+        };
+        let tool_payload = ToolPostInvokePayload {
+            annotations: call
+                .annotations
+                .as_ref()
+                .and_then(payload::tool_annotations),
+            ..payload::tool_payload(call.tool, &call.result)
+        };
         let answer = instance.call(&ToolPostInvoke {
-            payload: &payload::tool_payload(call.tool, &call.result),
+            payload: &tool_payload,
             context: &context,
         })?;
-        let decision = if answer.retry { "retry" } else { "no retry" };
+        // The nested schema names its decision; the flat one only says retry or not.
+        let named = serde_json::from_str::<Value>(&answer.metadata)
+            .ok()
+            .and_then(|metadata| {
+                metadata["retry_with_backoff"]["decision"]
+                    .as_str()
+                    .map(str::to_owned)
+            });
+        let decision =
+            named.unwrap_or_else(|| if answer.retry { "retry" } else { "no retry" }.to_owned());
         let _ = writeln!(
             table,
-            "{step:<4} {now:>7}  {:<12} {:<6} {:<7} {decision:<9} {:>8}  {}",
+            "{step:<4} {now:>7}  {:<12} {:<6} {:<8} {decision:<20} {:>8}  {}",
             call.tool,
             call.request,
             call.outcome,
@@ -105,12 +226,12 @@ pub fn run(runtime: &PluginRuntime, config: Option<&Value>) -> Result<String> {
     clock.set_ms(now);
     let fetch = instance.call(&ResourcePostFetch {
         payload: &payload::resource_payload("file:///data.txt", None::<&serde_json::Value>),
-        context: &payload::context("req-5", None, None),
+        context: &payload::context("req-0", None, None),
     })?;
     let _ = writeln!(
         table,
-        "{step:<4} {now:>7}  {:<12} {:<6} {:<7} {:<9} {:>8}  {}",
-        "(resource)", "req-5", "fetched", "no retry", "0 ms", fetch.metadata
+        "{step:<4} {now:>7}  {:<12} {:<6} {:<8} {:<20} {:>8}  {}",
+        "(resource)", "req-0", "fetched", "no retry", "0 ms", fetch.metadata
     );
     for warning in warnings {
         let _ = writeln!(table, "warning (for the host's log) at {warning}");

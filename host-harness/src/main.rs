@@ -39,9 +39,13 @@ enum Command {
     /// Replays a short story of tool calls and prints the decisions as a table.
     Demo {
         /// A config file (YAML or JSON: a config mapping, a plugins file or a manifest);
-        /// default: the manifest defaults.
+        /// default: the story's own (the manifest defaults for `basics`).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Which story: `basics` (retries, give-up, under the defaults) or `safety` (server
+        /// hints, idempotency, deadlines, the retry budget).
+        #[arg(long, value_enum, default_value_t = demo::Story::Basics)]
+        story: demo::Story,
     },
     /// Runs conformance scenario files, or every *.yaml below directories.
     Conformance {
@@ -111,12 +115,12 @@ fn load_plugin(component: Option<&PathBuf>) -> Result<PluginRuntime> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Demo { config } => {
+        Command::Demo { config, story } => {
             let config = config
                 .map(|path| config_file::load(&path).map(|(config, _)| config))
                 .transpose()?;
             let runtime = load_plugin(cli.component.as_ref())?;
-            print!("{}", demo::run(&runtime, config.as_ref())?);
+            print!("{}", demo::run(&runtime, config.as_ref(), story)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Conformance { paths, backend } => {

@@ -18,11 +18,12 @@ pub(crate) enum RetryHint {
 }
 
 impl RetryHint {
-    /// The wait in ms at wall-clock time `now_wall_ms` (a date in the past is no wait).
-    pub(crate) fn wait_ms(self, now_wall_ms: u64) -> u64 {
+    /// The wait in ms, `now_wall_ms` giving the wall-clock time (asked only for a date; a date
+    /// in the past is no wait).
+    pub(crate) fn wait_ms(self, now_wall_ms: impl FnOnce() -> u64) -> u64 {
         match self {
             Self::Millis(ms) => ms,
-            Self::Until(at_ms) => at_ms.saturating_sub(now_wall_ms),
+            Self::Until(at_ms) => at_ms.saturating_sub(now_wall_ms()),
         }
     }
 }
@@ -230,7 +231,7 @@ mod tests {
     #[test]
     fn dates_wait_until_then_and_never_negative() {
         let hint = find_hint(None, Some(&json!("Thu, 01 Jan 2026 00:00:10 GMT")), None).unwrap();
-        assert_eq!(hint.wait_ms(NEW_YEAR_2026_MS), 10_000);
-        assert_eq!(hint.wait_ms(NEW_YEAR_2026_MS + 60_000), 0);
+        assert_eq!(hint.wait_ms(|| NEW_YEAR_2026_MS), 10_000);
+        assert_eq!(hint.wait_ms(|| NEW_YEAR_2026_MS + 60_000), 0);
     }
 }

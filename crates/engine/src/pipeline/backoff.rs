@@ -103,7 +103,7 @@ impl DelaySource for ServerHint {
         _rng: &mut dyn Rng,
         notes: &mut DelayNotes,
     ) -> Option<Result<Delay, Decision>> {
-        let hint_ms = input.verdict.hint?.wait_ms(input.clock.wall_ms());
+        let hint_ms = input.verdict.hint?.wait_ms(|| input.clock.wall_ms());
         notes.retry_after_ms = Some(hint_ms);
         if hint_ms > self.max_retry_after_ms {
             return Some(Err(Decision::RetryAfterTooLong));
