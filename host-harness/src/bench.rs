@@ -180,10 +180,13 @@ fn cases() -> Vec<Case> {
             json!({"isError": true, "structuredContent": {"status_code": 503}}),
         ),
     ];
-    // The issue 10 rows: lean annotations (no policy echo, no next_retry_at), a server's hint,
-    // and a retry budget kept level by a success after each failure.
+    // The issue 10 rows: annotations limited to the decision (every metadata flag off), a
+    // server's hint, and a retry budget kept level by a success after each failure.
     let lean = json!({"default_policy": {"max_retries": 10, "jitter": false},
-                      "metadata": {"include_policy": false, "include_next_retry_time": false}});
+                      "metadata": {"include_policy": false, "include_next_retry_time": false,
+                                   "include_attempt_count": false,
+                                   "include_circuit_breaker_state": false,
+                                   "include_budget_state": false}});
     let mut budgeted = lean.clone();
     budgeted["retry_budget"] = json!({"max_tokens": 10, "token_ratio": 1});
     let hinted = json!({"isError": true,

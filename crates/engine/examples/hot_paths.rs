@@ -2,13 +2,19 @@
 //! `cargo run --release -p retry-engine --example hot_paths -- PATH [CALLS]`, where PATH is one
 //! of `flat-success`, `flat-retry`, `flat-retry-fresh` (a new request id on every call, as a
 //! gateway's first failures are), `nested-success`, `nested-status`, `nested-pattern`,
-//! `nested-4k-text`.
+//! `nested-hint` (a 503 with `retry_after_ms`, annotations off), `nested-4k-text`.
 
 use retry_engine::{FixedClock, OwnedToolResult, Plugin, SplitMix64, ToolCall};
 
 const NESTED: &str = r#"{"default_policy": {"max_retries": 10},
   "status_code_policies": {"429": {"max_retries": 10, "backoff_base_ms": 1000, "max_backoff_ms": 30000}},
   "error_patterns": [{"pattern": "timeout"}, {"pattern": "connection.*reset"}, {"pattern": "temporary.*failure"}]}"#;
+
+/// Annotations limited to the decision, as `bench`'s issue 10 rows.
+const LEAN: &str = r#"{"default_policy": {"max_retries": 10, "jitter": false},
+  "metadata": {"include_policy": false, "include_next_retry_time": false,
+    "include_attempt_count": false, "include_circuit_breaker_state": false,
+    "include_budget_state": false}}"#;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -39,6 +45,11 @@ fn main() {
         "nested-pattern" => (
             NESTED,
             OwnedToolResult::text("read: connection was reset by peer").with_error(),
+        ),
+        "nested-hint" => (
+            LEAN,
+            OwnedToolResult::structured(r#"{"status_code":503,"retry_after_ms":1500}"#)
+                .with_error(),
         ),
         "nested-4k-text" => (
             NESTED,

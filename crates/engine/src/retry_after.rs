@@ -1,11 +1,15 @@
 //! Server hints: how long the server asked the caller to wait, as a failed tool result may
 //! carry it in `structuredContent`.
 //!
-//! The first well-formed hint wins, in this order: `retry_after_ms` (whole milliseconds >= 0);
+//! The probe of `structuredContent` reads each field as it goes (see
+//! [`crate::tool_result::ErrorProbe`]); the first well-formed hint wins, in this order: `retry_after_ms` (whole milliseconds >= 0);
 //! `retry_after` (seconds >= 0, as a number or a numeric string, or an HTTP-date); `headers`
 //! with a case-insensitive `retry-after-ms` or `retry-after` key (the same forms). A malformed
 //! hint is skipped, as HTTP clients skip a malformed `Retry-After`.
 
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// A server's hint, as read from the result.
@@ -28,19 +32,81 @@ impl RetryHint {
     }
 }
 
-/// The first well-formed hint among the signals a `structuredContent` object carries.
-pub(crate) fn find_hint(
-    retry_after_ms: Option<&Value>,
-    retry_after: Option<&Value>,
-    headers: Option<&Value>,
-) -> Option<RetryHint> {
-    let headers = headers.and_then(Value::as_object);
-    let header = |name: &str| headers.and_then(|headers| header_value(headers, name));
-    retry_after_ms
-        .and_then(millis)
-        .or_else(|| retry_after.and_then(seconds_or_date))
-        .or_else(|| header("retry-after-ms").and_then(millis))
-        .or_else(|| header("retry-after").and_then(seconds_or_date))
+/// A hint's value as a result carries it: a JSON number, a string, or anything else. Read
+/// straight from the JSON text, without building a `serde_json::Value`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum HintValue {
+    /// A non-negative integer.
+    Unsigned(u64),
+    /// Any other number.
+    Number(f64),
+    /// A string.
+    Text(String),
+    /// Anything else (never a well-formed hint).
+    Other,
+}
+
+impl From<&Value> for HintValue {
+    fn from(value: &Value) -> Self {
+        match value {
+            Value::Number(number) => number
+                .as_u64()
+                .map(Self::Unsigned)
+                .or_else(|| number.as_f64().map(Self::Number))
+                .unwrap_or(Self::Other),
+            Value::String(text) => Self::Text(text.clone()),
+            _ => Self::Other,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for HintValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HintVisitor;
+        impl<'de> Visitor<'de> for HintVisitor {
+            type Value = HintValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<HintValue, E> {
+                Ok(HintValue::Unsigned(value))
+            }
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<HintValue, E> {
+                Ok(u64::try_from(value)
+                    .map_or(HintValue::Number(value as f64), HintValue::Unsigned))
+            }
+            fn visit_f64<E: de::Error>(self, value: f64) -> Result<HintValue, E> {
+                Ok(HintValue::Number(value))
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<HintValue, E> {
+                Ok(HintValue::Text(value.to_owned()))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<HintValue, E> {
+                Ok(HintValue::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<HintValue, E> {
+                Ok(HintValue::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<HintValue, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(HintValue::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HintValue, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(HintValue::Other)
+            }
+        }
+        deserializer.deserialize_any(HintVisitor)
+    }
+}
+
+/// The hint of a `headers` object: its case-insensitive `retry-after-ms`, else `retry-after`.
+pub(crate) fn header_hint(headers: &Value) -> Option<RetryHint> {
+    let headers = headers.as_object()?;
+    let header = |name: &str| header_value(headers, name).map(HintValue::from);
+    header("retry-after-ms")
+        .and_then(|value| millis(&value))
+        .or_else(|| header("retry-after").and_then(|value| seconds_or_date(&value)))
 }
 
 /// The value of header `name` (matched ASCII case-insensitively).
@@ -52,15 +118,11 @@ fn header_value<'v>(headers: &'v Map<String, Value>, name: &str) -> Option<&'v V
 }
 
 /// Whole milliseconds >= 0, as a JSON number or a string of digits.
-fn millis(value: &Value) -> Option<RetryHint> {
+pub(crate) fn millis(value: &HintValue) -> Option<RetryHint> {
     let ms = match value {
-        Value::Number(number) => number.as_u64().or_else(|| {
-            number
-                .as_f64()
-                .filter(|ms| ms.fract() == 0.0 && (0.0..1e15).contains(ms))
-                .map(|ms| ms as u64)
-        })?,
-        Value::String(text) => digits(text.trim())?,
+        HintValue::Unsigned(ms) => *ms,
+        HintValue::Number(ms) if ms.fract() == 0.0 && (0.0..1e15).contains(ms) => *ms as u64,
+        HintValue::Text(text) => digits(text.trim())?,
         _ => return None,
     };
     Some(RetryHint::Millis(ms))
@@ -68,10 +130,11 @@ fn millis(value: &Value) -> Option<RetryHint> {
 
 /// Seconds >= 0 (a JSON number or a numeric string, fractions allowed, rounded up to whole
 /// ms), or an HTTP-date.
-fn seconds_or_date(value: &Value) -> Option<RetryHint> {
+pub(crate) fn seconds_or_date(value: &HintValue) -> Option<RetryHint> {
     let seconds = match value {
-        Value::Number(number) => number.as_f64()?,
-        Value::String(text) => {
+        HintValue::Unsigned(seconds) => *seconds as f64,
+        HintValue::Number(seconds) => *seconds,
+        HintValue::Text(text) => {
             let text = text.trim();
             if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
                 text.parse().ok()?
@@ -79,7 +142,7 @@ fn seconds_or_date(value: &Value) -> Option<RetryHint> {
                 return parse_http_date(text).map(RetryHint::Until);
             }
         }
-        _ => return None,
+        HintValue::Other => return None,
     };
     (seconds.is_finite() && (0.0..1e12).contains(&seconds))
         .then(|| RetryHint::Millis((seconds * 1000.0).ceil() as u64))
@@ -210,27 +273,59 @@ mod tests {
         }
     }
 
+    fn first(fields: [Option<RetryHint>; 3]) -> Option<RetryHint> {
+        fields.into_iter().flatten().next()
+    }
+
     #[test]
     fn first_well_formed_hint_wins() {
         let headers = json!({"Retry-After": "4", "retry-after-ms": "750"});
+        let value = |v: Value| HintValue::from(&v);
         assert_eq!(
-            find_hint(Some(&json!(-5)), Some(&json!("2")), Some(&headers)),
+            first([
+                millis(&value(json!(-5))),
+                seconds_or_date(&value(json!("2"))),
+                header_hint(&headers)
+            ]),
             Some(RetryHint::Millis(2000))
         );
+        assert_eq!(header_hint(&headers), Some(RetryHint::Millis(750)));
         assert_eq!(
-            find_hint(None, Some(&json!("later")), Some(&headers)),
-            Some(RetryHint::Millis(750))
-        );
-        assert_eq!(
-            find_hint(None, None, Some(&json!({"RETRY-AFTER": 1.5}))),
+            header_hint(&json!({"RETRY-AFTER": 1.5})),
             Some(RetryHint::Millis(1500))
         );
-        assert_eq!(find_hint(Some(&json!(2.5)), None, Some(&json!("x"))), None);
+        assert_eq!(millis(&value(json!(2.5))), None);
+        assert_eq!(header_hint(&json!("x")), None);
+    }
+
+    #[test]
+    fn hint_values_read_from_json_text_as_from_values() {
+        for text in [
+            "1500",
+            "-3",
+            "2.5",
+            "1e3",
+            "\"7\"",
+            "true",
+            "null",
+            "[1]",
+            "{\"a\": 1}",
+        ] {
+            let read: HintValue = serde_json::from_str(text).unwrap();
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(millis(&read), millis(&HintValue::from(&value)), "{text}");
+            assert_eq!(
+                seconds_or_date(&read),
+                seconds_or_date(&HintValue::from(&value)),
+                "{text}"
+            );
+        }
     }
 
     #[test]
     fn dates_wait_until_then_and_never_negative() {
-        let hint = find_hint(None, Some(&json!("Thu, 01 Jan 2026 00:00:10 GMT")), None).unwrap();
+        let date = HintValue::Text("Thu, 01 Jan 2026 00:00:10 GMT".to_owned());
+        let hint = seconds_or_date(&date).unwrap();
         assert_eq!(hint.wait_ms(|| NEW_YEAR_2026_MS), 10_000);
         assert_eq!(hint.wait_ms(|| NEW_YEAR_2026_MS + 60_000), 0);
     }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
-use crate::retry_after::{RetryHint, find_hint};
+use crate::retry_after::{HintValue, RetryHint, header_hint, millis, seconds_or_date};
 
 /// A host's tool result, as the engine reads it.
 pub trait ToolResultView {
@@ -123,36 +123,10 @@ pub(crate) struct ErrorProbe {
     pub error: Option<String>,
     /// `message`, when it is a string.
     pub message: Option<String>,
-    /// `retry_after_ms`, `retry_after` and `headers`: where a server's hint may be.
-    pub hint_fields: Option<Box<HintFields>>,
-}
-
-/// The raw values of the fields that may carry a server's retry hint (see
-/// [`crate::retry_after`]); boxed in the probe since most results have none.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct HintFields {
-    /// `retry_after_ms`.
-    pub retry_after_ms: Option<Value>,
-    /// `retry_after`.
-    pub retry_after: Option<Value>,
-    /// `headers`.
-    pub headers: Option<Value>,
-}
-
-impl ErrorProbe {
-    /// The first well-formed server hint the object carries.
-    pub(crate) fn retry_hint(&self) -> Option<RetryHint> {
-        let fields = self.hint_fields.as_deref()?;
-        find_hint(
-            fields.retry_after_ms.as_ref(),
-            fields.retry_after.as_ref(),
-            fields.headers.as_ref(),
-        )
-    }
-
-    fn hint_fields(&mut self) -> &mut HintFields {
-        self.hint_fields.get_or_insert_with(Box::default)
-    }
+    /// The hints of `retry_after_ms`, `retry_after` and `headers`, in that order of
+    /// precedence, each when well-formed; boxed, since most results carry none and the probe
+    /// is built on every failure.
+    pub hints: Option<Box<[Option<RetryHint>; 3]>>,
 }
 
 impl ErrorProbe {
@@ -163,6 +137,16 @@ impl ErrorProbe {
             return None;
         }
         serde_json::from_str(json).ok()
+    }
+
+    /// The first well-formed server hint the object carries.
+    pub(crate) fn retry_hint(&self) -> Option<RetryHint> {
+        self.hints.as_deref()?.iter().flatten().next().copied()
+    }
+
+    /// Records the hint (or its absence, when malformed) of the field of precedence `rank`.
+    fn set_hint(&mut self, rank: usize, hint: Option<RetryHint>) {
+        self.hints.get_or_insert_with(Box::default)[rank] = hint;
     }
 }
 
@@ -223,12 +207,14 @@ impl<'de> Deserialize<'de> for ErrorProbe {
                         ProbeKey::Error => probe.error = string_value(map.next_value()?),
                         ProbeKey::Message => probe.message = string_value(map.next_value()?),
                         ProbeKey::RetryAfterMs => {
-                            probe.hint_fields().retry_after_ms = Some(map.next_value()?);
+                            probe.set_hint(0, millis(&map.next_value::<HintValue>()?));
                         }
                         ProbeKey::RetryAfter => {
-                            probe.hint_fields().retry_after = Some(map.next_value()?);
+                            probe.set_hint(1, seconds_or_date(&map.next_value::<HintValue>()?));
                         }
-                        ProbeKey::Headers => probe.hint_fields().headers = Some(map.next_value()?),
+                        ProbeKey::Headers => {
+                            probe.set_hint(2, header_hint(&map.next_value::<Value>()?));
+                        }
                         ProbeKey::Other => {
                             map.next_value::<IgnoredAny>()?;
                         }

@@ -100,7 +100,10 @@ impl Pipeline {
             ),
             Schema::Nested(nested) => {
                 let conditions = nested.conditions();
-                admission.push(Box::new(CircuitBreaker::new(*nested.breaker())));
+                // A breaker that can neither refuse nor be reported keeps no state at all.
+                if nested.breaker().enabled || nested.metadata().include_circuit_breaker_state {
+                    admission.push(Box::new(CircuitBreaker::new(*nested.breaker())));
+                }
                 admission.push(Box::new(RepeatSafety {
                     respect_annotations: conditions.respect_tool_annotations,
                     retry_on_status: conditions.non_idempotent_retry_on_status.clone(),
