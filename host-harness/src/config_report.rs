@@ -65,6 +65,16 @@ pub fn render(described: &Value) -> String {
         } else {
             "server hints: ignored".to_owned()
         });
+        notes.push(format!(
+            "idempotency: tool annotations {}; an unsafe call is retried only for {}; deadlines: an attempt needs {} ms",
+            if conditions["respect_tool_annotations"] == true {
+                "respected"
+            } else {
+                "ignored"
+            },
+            codes(&conditions["non_idempotent_retry_on_status"]),
+            conditions["min_attempt_ms"]
+        ));
         notes.push(if breaker["enabled"] == true {
             format!(
                 "circuit_breaker: opens after {} consecutive failures of a tool, half-open after {} ms, closes after {} successes",

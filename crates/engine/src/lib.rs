@@ -15,6 +15,7 @@ mod config;
 mod error;
 mod error_text;
 mod jitter;
+mod json_scalar;
 mod json_text;
 mod pattern;
 mod pipeline;

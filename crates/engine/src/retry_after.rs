@@ -7,10 +7,9 @@
 //! with a case-insensitive `retry-after-ms` or `retry-after` key (the same forms). A malformed
 //! hint is skipped, as HTTP clients skip a malformed `Retry-After`.
 
-use std::fmt;
-
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+
+use crate::json_scalar::JsonScalar;
 
 /// A server's hint, as read from the result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,78 +31,10 @@ impl RetryHint {
     }
 }
 
-/// A hint's value as a result carries it: a JSON number, a string, or anything else. Read
-/// straight from the JSON text, without building a `serde_json::Value`.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum HintValue {
-    /// A non-negative integer.
-    Unsigned(u64),
-    /// Any other number.
-    Number(f64),
-    /// A string.
-    Text(String),
-    /// Anything else (never a well-formed hint).
-    Other,
-}
-
-impl From<&Value> for HintValue {
-    fn from(value: &Value) -> Self {
-        match value {
-            Value::Number(number) => number
-                .as_u64()
-                .map(Self::Unsigned)
-                .or_else(|| number.as_f64().map(Self::Number))
-                .unwrap_or(Self::Other),
-            Value::String(text) => Self::Text(text.clone()),
-            _ => Self::Other,
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for HintValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct HintVisitor;
-        impl<'de> Visitor<'de> for HintVisitor {
-            type Value = HintValue;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_u64<E: de::Error>(self, value: u64) -> Result<HintValue, E> {
-                Ok(HintValue::Unsigned(value))
-            }
-            fn visit_i64<E: de::Error>(self, value: i64) -> Result<HintValue, E> {
-                Ok(u64::try_from(value)
-                    .map_or(HintValue::Number(value as f64), HintValue::Unsigned))
-            }
-            fn visit_f64<E: de::Error>(self, value: f64) -> Result<HintValue, E> {
-                Ok(HintValue::Number(value))
-            }
-            fn visit_str<E: de::Error>(self, value: &str) -> Result<HintValue, E> {
-                Ok(HintValue::Text(value.to_owned()))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<HintValue, E> {
-                Ok(HintValue::Other)
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<HintValue, E> {
-                Ok(HintValue::Other)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<HintValue, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(HintValue::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HintValue, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(HintValue::Other)
-            }
-        }
-        deserializer.deserialize_any(HintVisitor)
-    }
-}
-
 /// The hint of a `headers` object: its case-insensitive `retry-after-ms`, else `retry-after`.
 pub(crate) fn header_hint(headers: &Value) -> Option<RetryHint> {
     let headers = headers.as_object()?;
-    let header = |name: &str| header_value(headers, name).map(HintValue::from);
+    let header = |name: &str| header_value(headers, name).map(JsonScalar::from);
     header("retry-after-ms")
         .and_then(|value| millis(&value))
         .or_else(|| header("retry-after").and_then(|value| seconds_or_date(&value)))
@@ -118,11 +49,11 @@ fn header_value<'v>(headers: &'v Map<String, Value>, name: &str) -> Option<&'v V
 }
 
 /// Whole milliseconds >= 0, as a JSON number or a string of digits.
-pub(crate) fn millis(value: &HintValue) -> Option<RetryHint> {
+pub(crate) fn millis(value: &JsonScalar) -> Option<RetryHint> {
     let ms = match value {
-        HintValue::Unsigned(ms) => *ms,
-        HintValue::Number(ms) if ms.fract() == 0.0 && (0.0..1e15).contains(ms) => *ms as u64,
-        HintValue::Text(text) => digits(text.trim())?,
+        JsonScalar::Unsigned(ms) => *ms,
+        JsonScalar::Number(ms) if ms.fract() == 0.0 && (0.0..1e15).contains(ms) => *ms as u64,
+        JsonScalar::Text(text) => digits(text.trim())?,
         _ => return None,
     };
     Some(RetryHint::Millis(ms))
@@ -130,11 +61,12 @@ pub(crate) fn millis(value: &HintValue) -> Option<RetryHint> {
 
 /// Seconds >= 0 (a JSON number or a numeric string, fractions allowed, rounded up to whole
 /// ms), or an HTTP-date.
-pub(crate) fn seconds_or_date(value: &HintValue) -> Option<RetryHint> {
+pub(crate) fn seconds_or_date(value: &JsonScalar) -> Option<RetryHint> {
     let seconds = match value {
-        HintValue::Unsigned(seconds) => *seconds as f64,
-        HintValue::Number(seconds) => *seconds,
-        HintValue::Text(text) => {
+        JsonScalar::Unsigned(seconds) => *seconds as f64,
+        JsonScalar::Signed(seconds) => *seconds as f64,
+        JsonScalar::Number(seconds) => *seconds,
+        JsonScalar::Text(text) => {
             let text = text.trim();
             if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
                 text.parse().ok()?
@@ -142,7 +74,7 @@ pub(crate) fn seconds_or_date(value: &HintValue) -> Option<RetryHint> {
                 return parse_http_date(text).map(RetryHint::Until);
             }
         }
-        HintValue::Other => return None,
+        JsonScalar::Bool(_) | JsonScalar::Other => return None,
     };
     (seconds.is_finite() && (0.0..1e12).contains(&seconds))
         .then(|| RetryHint::Millis((seconds * 1000.0).ceil() as u64))
@@ -280,7 +212,7 @@ mod tests {
     #[test]
     fn first_well_formed_hint_wins() {
         let headers = json!({"Retry-After": "4", "retry-after-ms": "750"});
-        let value = |v: Value| HintValue::from(&v);
+        let value = |v: Value| JsonScalar::from(&v);
         assert_eq!(
             first([
                 millis(&value(json!(-5))),
@@ -311,12 +243,12 @@ mod tests {
             "[1]",
             "{\"a\": 1}",
         ] {
-            let read: HintValue = serde_json::from_str(text).unwrap();
+            let read: JsonScalar = serde_json::from_str(text).unwrap();
             let value: Value = serde_json::from_str(text).unwrap();
-            assert_eq!(millis(&read), millis(&HintValue::from(&value)), "{text}");
+            assert_eq!(millis(&read), millis(&JsonScalar::from(&value)), "{text}");
             assert_eq!(
                 seconds_or_date(&read),
-                seconds_or_date(&HintValue::from(&value)),
+                seconds_or_date(&JsonScalar::from(&value)),
                 "{text}"
             );
         }
@@ -324,7 +256,7 @@ mod tests {
 
     #[test]
     fn dates_wait_until_then_and_never_negative() {
-        let date = HintValue::Text("Thu, 01 Jan 2026 00:00:10 GMT".to_owned());
+        let date = JsonScalar::Text("Thu, 01 Jan 2026 00:00:10 GMT".to_owned());
         let hint = seconds_or_date(&date).unwrap();
         assert_eq!(hint.wait_ms(|| NEW_YEAR_2026_MS), 10_000);
         assert_eq!(hint.wait_ms(|| NEW_YEAR_2026_MS + 60_000), 0);

@@ -11,7 +11,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
-use crate::retry_after::{HintValue, RetryHint, header_hint, millis, seconds_or_date};
+use crate::json_scalar::JsonScalar;
+use crate::retry_after::{RetryHint, header_hint, millis, seconds_or_date};
 
 /// A host's tool result, as the engine reads it.
 pub trait ToolResultView {
@@ -92,12 +93,13 @@ pub(crate) enum StatusValue {
 }
 
 impl StatusValue {
-    fn from_value(value: &Value) -> Self {
+    fn from_scalar(value: JsonScalar) -> Self {
         match value {
-            Value::Number(number) => match number.as_i64() {
-                Some(int) => Self::Integer(int),
-                None => number.as_f64().map_or(Self::Other, Self::Float),
-            },
+            JsonScalar::Unsigned(int) => {
+                i64::try_from(int).map_or(Self::Float(int as f64), Self::Integer)
+            }
+            JsonScalar::Signed(int) => Self::Integer(int),
+            JsonScalar::Number(float) => Self::Float(float),
             _ => Self::Other,
         }
     }
@@ -199,18 +201,19 @@ impl<'de> Deserialize<'de> for ErrorProbe {
                 while let Some(key) = map.next_key::<ProbeKey>()? {
                     match key {
                         ProbeKey::IsError => {
-                            probe.is_error = map.next_value::<Value>()? == Value::Bool(true);
+                            probe.is_error =
+                                map.next_value::<JsonScalar>()? == JsonScalar::Bool(true);
                         }
                         ProbeKey::StatusCode => {
-                            probe.status = Some(StatusValue::from_value(&map.next_value()?));
+                            probe.status = Some(StatusValue::from_scalar(map.next_value()?));
                         }
                         ProbeKey::Error => probe.error = string_value(map.next_value()?),
                         ProbeKey::Message => probe.message = string_value(map.next_value()?),
                         ProbeKey::RetryAfterMs => {
-                            probe.set_hint(0, millis(&map.next_value::<HintValue>()?));
+                            probe.set_hint(0, millis(&map.next_value::<JsonScalar>()?));
                         }
                         ProbeKey::RetryAfter => {
-                            probe.set_hint(1, seconds_or_date(&map.next_value::<HintValue>()?));
+                            probe.set_hint(1, seconds_or_date(&map.next_value::<JsonScalar>()?));
                         }
                         ProbeKey::Headers => {
                             probe.set_hint(2, header_hint(&map.next_value::<Value>()?));
@@ -227,9 +230,9 @@ impl<'de> Deserialize<'de> for ErrorProbe {
     }
 }
 
-fn string_value(value: Value) -> Option<String> {
+fn string_value(value: JsonScalar) -> Option<String> {
     match value {
-        Value::String(text) => Some(text),
+        JsonScalar::Text(text) => Some(text),
         _ => None,
     }
 }
