@@ -50,6 +50,7 @@ fn every_yaml_under_tests_is_a_scenario_with_an_expectation() {
                 step.expect.retry.is_some()
                     || step.expect.retry_delay_ms.is_some()
                     || step.expect.metadata.is_some()
+                    || step.expect.stats.is_some()
             });
         assert!(expects_something, "{} asserts nothing", file.display());
     }

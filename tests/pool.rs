@@ -40,6 +40,13 @@ fn concurrent_tools_keep_exact_per_tool_state() {
             });
         }
     });
+    // The statistics of both instances, merged: every tool with its own exact counts.
+    let stats = pool.stats().unwrap();
+    for tool in &tools {
+        assert_eq!(stats[tool]["calls"], 800, "{tool}");
+        assert_eq!(stats[tool]["retries_granted"], 600, "{tool}");
+        assert_eq!(stats[tool]["failures"]["give_up"], 200, "{tool}");
+    }
 }
 
 #[test]

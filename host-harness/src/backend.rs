@@ -14,7 +14,7 @@ use retry_host::bindings::{
 use retry_host::guest_env::{
     DEFAULT_START_WALL_MS, GuestEnv, SeededRandom, VirtualClock, fresh_seed,
 };
-use retry_host::hook::{Configure, Describe, Hook, ResourcePostFetch, ToolPostInvoke};
+use retry_host::hook::{Configure, Describe, Hook, ResourcePostFetch, Stats, ToolPostInvoke};
 use retry_host::{PluginInstance, PluginRuntime};
 
 /// A plugin instance, whatever runs it.
@@ -97,6 +97,12 @@ impl NativeHook for ResourcePostFetch<'_> {
 impl NativeHook for Describe {
     fn call_native(&self, native: &mut NativePlugin) -> Self::Output {
         native.plugin.config().describe().to_string()
+    }
+}
+
+impl NativeHook for Stats {
+    fn call_native(&self, native: &mut NativePlugin) -> Self::Output {
+        native.plugin.stats_json()
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use retry_host::bindings::{PluginContext, ToolPostInvokePayload};
 use retry_host::guest_env::{GuestEnv, VirtualClock, fresh_seed};
-use retry_host::hook::{Configure, ResourcePostFetch, ToolPostInvoke};
+use retry_host::hook::{Configure, ResourcePostFetch, Stats, ToolPostInvoke};
 use retry_host::{PluginRuntime, payload};
 
 use crate::backend::{Backend, BackendChoice, backends};
@@ -240,6 +240,8 @@ fn call(backend: &mut Backend, step: &Step) -> Result<Outcome> {
             })?;
             (false, 0, result.metadata, None)
         }
+        // The statistics travel as the outcome's metadata object.
+        Hook::Stats => (false, 0, backend.call(&Stats)?, None),
     };
     let metadata: Value = serde_json::from_str(&metadata)
         .with_context(|| format!("the metadata is not JSON: {metadata}"))?;
@@ -283,6 +285,11 @@ fn check(step: &Step, outcome: &Outcome) -> Vec<String> {
             outcome.metadata
         ));
     }
+    if let Some(stats) = &expect.stats
+        && let Some(mismatch) = subset_mismatch(stats, &outcome.metadata)
+    {
+        failures.push(format!("{mismatch}\n  whole stats: {}", outcome.metadata));
+    }
     failures
 }
 
@@ -293,6 +300,7 @@ fn describe(step: &Step) -> String {
             step.tool, step.request_id, step.at_ms
         ),
         Hook::ResourcePostFetch => format!("resource_post_fetch {} at {} ms", step.uri, step.at_ms),
+        Hook::Stats => format!("stats at {} ms", step.at_ms),
     }
 }
 

@@ -74,6 +74,8 @@ struct RawExpect {
     retry_delay_ms: Option<DelayExpectation>,
     #[serde(default)]
     metadata: Option<Yaml>,
+    #[serde(default)]
+    stats: Option<Yaml>,
 }
 
 /// Which hook a step calls.
@@ -84,6 +86,8 @@ pub enum Hook {
     ToolPostInvoke,
     /// `resource_post_fetch`.
     ResourcePostFetch,
+    /// `stats` (format v2): reads the retry statistics.
+    Stats,
 }
 
 /// An expected `retry_delay_ms`: exact, or an inclusive range.
@@ -137,6 +141,8 @@ pub struct Expectation {
     pub retry_delay_ms: Option<DelayExpectation>,
     /// A subset of the returned metadata (`null` values assert absent keys).
     pub metadata: Option<Value>,
+    /// A subset of the statistics (a `stats` step).
+    pub stats: Option<Value>,
 }
 
 /// One call of a hook.
@@ -254,6 +260,7 @@ fn check_step(raw: RawStep, previous_ms: u64) -> Result<Step> {
             retry: expect.retry,
             retry_delay_ms: expect.retry_delay_ms,
             metadata: expect.metadata.as_ref().map(yaml::to_json).transpose()?,
+            stats: expect.stats.as_ref().map(yaml::to_json).transpose()?,
         },
     };
     Ok(Step {

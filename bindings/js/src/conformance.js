@@ -18,8 +18,8 @@ const DEFAULT_REQUEST_ID = 'req-1';
 const U64_MAX = (1n << 64n) - 1n;
 const SCENARIO_KEYS = ['name', 'description', 'config', 'random_seed', 'start_wall_ms', 'expect_config_error', 'steps'];
 const STEP_KEYS = ['at_ms', 'hook', 'tool', 'request_id', 'trace_id', 'server_id', 'remaining_ms', 'tool_annotations', 'result', 'uri', 'content', 'expect'];
-const EXPECT_KEYS = ['retry', 'retry_delay_ms', 'metadata'];
-const HOOKS = ['tool_post_invoke', 'resource_post_fetch'];
+const EXPECT_KEYS = ['retry', 'retry_delay_ms', 'metadata', 'stats'];
+const HOOKS = ['tool_post_invoke', 'resource_post_fetch', 'stats'];
 
 /** A file that is not a valid scenario; the message names the line or the step. */
 class ScenarioError extends Error {}
@@ -183,7 +183,7 @@ function readStep(node, index, previousMs, lines) {
   const hookNode = member(node, 'hook');
   const hook = isScalar(hookNode) ? hookNode.value : undefined;
   if (!HOOKS.includes(hook)) {
-    throw new ScenarioError(`${what}: hook must be one of \`tool_post_invoke\`, \`resource_post_fetch\`, got ${JSON.stringify(hook ?? null)}`);
+    throw new ScenarioError(`${what}: hook must be one of \`tool_post_invoke\`, \`resource_post_fetch\`, \`stats\`, got ${JSON.stringify(hook ?? null)}`);
   }
   const tool = optionalText(member(node, 'tool'), `${what}.tool`);
   if (hook === 'tool_post_invoke' && tool === undefined) throw new ScenarioError(`${what}: a tool_post_invoke step needs \`tool\``);
@@ -204,6 +204,8 @@ function readStep(node, index, previousMs, lines) {
     if (present(delay)) expect.delay = readDelay(delay, `${what}.expect.retry_delay_ms`, lines);
     const metadata = member(expectNode, 'metadata');
     if (present(metadata)) expect.metadata = jsValue(metadata);
+    const stats = member(expectNode, 'stats');
+    if (present(stats)) expect.stats = jsValue(stats);
   }
   const content = member(node, 'content');
   const remaining = member(node, 'remaining_ms');
@@ -323,10 +325,15 @@ function call(plugin, step) {
     remainingMs: step.remainingMs,
     toolAnnotations: step.toolAnnotations,
   };
-  const outcome =
-    step.hook === 'tool_post_invoke'
-      ? plugin.toolPostInvoke(step.tool, step.result, context)
-      : { retry: false, retryDelayMs: 0, warning: null, ...plugin.resourcePostFetch(step.uri, step.content, context) };
+  let outcome;
+  if (step.hook === 'tool_post_invoke') {
+    outcome = plugin.toolPostInvoke(step.tool, step.result, context);
+  } else if (step.hook === 'stats') {
+    // The statistics travel as the outcome's metadata object.
+    outcome = { retry: false, retryDelayMs: 0, warning: null, metadata: plugin.stats() };
+  } else {
+    outcome = { retry: false, retryDelayMs: 0, warning: null, ...plugin.resourcePostFetch(step.uri, step.content, context) };
+  }
   const { metadata } = outcome;
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
     throw new Error(`the metadata is not a JSON object: ${dumps(metadata)}`);
@@ -354,13 +361,18 @@ function check(step, outcome) {
     const mismatch = subsetMismatch(expect.metadata, outcome.metadata);
     if (mismatch) failures.push(`${mismatch}\n  whole metadata: ${dumps(outcome.metadata)}`);
   }
+  if (expect.stats !== undefined) {
+    const mismatch = subsetMismatch(expect.stats, outcome.metadata);
+    if (mismatch) failures.push(`${mismatch}\n  whole stats: ${dumps(outcome.metadata)}`);
+  }
   return failures;
 }
 
-const describe = (step) =>
-  step.hook === 'tool_post_invoke'
-    ? `tool_post_invoke ${step.tool} request ${step.requestId} at ${step.atMs} ms`
-    : `resource_post_fetch ${step.uri} at ${step.atMs} ms`;
+function describe(step) {
+  if (step.hook === 'tool_post_invoke') return `tool_post_invoke ${step.tool} request ${step.requestId} at ${step.atMs} ms`;
+  if (step.hook === 'stats') return `stats at ${step.atMs} ms`;
+  return `resource_post_fetch ${step.uri} at ${step.atMs} ms`;
+}
 
 const configErrorText = (error) => error.issues.map(({ message }) => message).join('; ');
 

@@ -89,6 +89,10 @@ export declare class Plugin {
   configure(config: object | string | null | undefined): void;
   /** Decides whether to retry a tool call; `result` is the MCP `CallToolResult` as received. */
   toolPostInvoke(toolName: string, result: unknown, context?: CallContext): ToolDecision;
+  /** The retry statistics per tool since the config was put in force (the component's
+   * names: `calls`, `successes`, `failures` by decision, `retries_granted`, `recovered`,
+   * `total_delay_ms`, `breaker_opens`). */
+  stats(): Record<string, Record<string, unknown>>;
   /** The metadata for a resource fetch (the retry policy in force); never a retry. */
   resourcePostFetch(uri: string, content?: unknown, context?: CallContext): { metadata: Record<string, unknown> };
   /** The configuration in force: schema, effective keys, policy per tool and error class. */

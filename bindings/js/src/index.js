@@ -106,6 +106,16 @@ export class Plugin {
     return { metadata: JSON.parse(answer.metadata) };
   }
 
+  /**
+   * The retry statistics per tool since the config was put in force: `calls`, `successes`,
+   * `failures` (by decision), `retries_granted`, `recovered`, `total_delay_ms` and
+   * `breaker_opens`, as the component names them, in a plain object keyed by tool.
+   * @returns {Record<string, object>}
+   */
+  stats() {
+    return JSON.parse(this.#exports.stats());
+  }
+
   /** The configuration in force: schema, every key's effective value, policy per tool and class. */
   describe() {
     return JSON.parse(this.#exports.describe());

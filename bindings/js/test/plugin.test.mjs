@@ -142,3 +142,18 @@ test('JsonText is accepted for the whole result, its parts and the config', () =
   const parts = { isError: true, content: new JsonText('[{"type": "text", "text": "busy"}]') };
   assert.equal(plugin.toolPostInvoke('t', parts, { requestId: 'b' }).retry, true);
 });
+
+test('stats count decisions per tool; the remaining time and annotations reach the component', () => {
+  const plugin = createPlugin({ config: { default_policy: { max_retries: 1, jitter: false } } });
+  plugin.toolPostInvoke('t', { isError: true }, { requestId: 'r1' });
+  plugin.toolPostInvoke('t', { isError: true }, { requestId: 'r1' });
+  const unsafe = plugin.toolPostInvoke('mail', { isError: true }, { requestId: 'r2', toolAnnotations: { idempotentHint: false } });
+  assert.equal(unsafe.metadata.retry_with_backoff.decision, 'unsafe_to_retry');
+  const late = plugin.toolPostInvoke('report', { isError: true }, { requestId: 'r3', remainingMs: 50 });
+  assert.equal(late.metadata.retry_with_backoff.decision, 'deadline_exceeded');
+  const stats = plugin.stats();
+  assert.equal(stats.t.calls, 2);
+  assert.equal(stats.t.retries_granted, 1);
+  assert.equal(stats.t.failures.give_up, 1);
+  assert.equal(stats.mail.failures.unsafe_to_retry, 1);
+});

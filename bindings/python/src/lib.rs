@@ -440,6 +440,14 @@ impl PyPlugin {
         )
     }
 
+    /// The retry statistics per tool since the config was put in force, as a dict keyed by tool:
+    /// `calls`, `successes`, `failures` (by decision), `retries_granted`, `recovered`,
+    /// `total_delay_ms`, `breaker_opens` (merged over the plugin's instances).
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let stats = self.pool.stats().map_err(|err| host_error(&err))?;
+        json::parse_to_python(py, &stats.to_string())
+    }
+
     /// The configuration in force as a dict: its schema, every key's effective value, and the
     /// effective policy per tool, status code and error pattern.
     fn describe<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

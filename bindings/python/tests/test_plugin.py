@@ -250,3 +250,29 @@ def test_pydantic_items_inside_a_dict_result_are_read_as_objects():
     decision = plugin.tool_post_invoke("t", {"isError": True, "content": [Text()]}, "r")
     assert decision.metadata["retry_with_backoff"]["reason"] == "connection"
     assert decision.retry is False
+
+
+def test_stats_count_decisions_per_tool_across_shards():
+    plugin = Plugin({"max_retries": 1, "jitter": False}, shards=2)
+    for tool in ("a", "b", "c"):
+        plugin.tool_post_invoke(tool, {"isError": True}, "r1")
+        plugin.tool_post_invoke(tool, {"isError": True}, "r1")
+        plugin.tool_post_invoke(tool, OK, "r2")
+    stats = plugin.stats()
+    assert set(stats) == {"a", "b", "c"}
+    for tool in ("a", "b", "c"):
+        assert stats[tool]["calls"] == 3
+        assert stats[tool]["successes"] == 1
+        assert stats[tool]["retries_granted"] == 1
+        assert stats[tool]["failures"]["give_up"] == 1
+        assert stats[tool]["total_delay_ms"] == 200
+
+
+def test_remaining_time_and_annotations_reach_the_component():
+    plugin = Plugin({"default_policy": {"max_retries": 3, "jitter": False}})
+    unsafe = plugin.tool_post_invoke(
+        "send_email", {"isError": True}, "r1", tool_annotations={"idempotentHint": False}
+    )
+    assert unsafe.metadata["retry_with_backoff"]["decision"] == "unsafe_to_retry"
+    late = plugin.tool_post_invoke("report", {"isError": True}, "r2", remaining_ms=100)
+    assert late.metadata["retry_with_backoff"]["decision"] == "deadline_exceeded"

@@ -78,6 +78,10 @@ impl Guest for Component {
     fn describe() -> String {
         PLUGIN.with_borrow(|plugin| plugin.config().describe().to_string())
     }
+
+    fn stats() -> String {
+        PLUGIN.with_borrow(Plugin::stats_json)
+    }
 }
 
 /// The component's exports: the generated glue that calls [`Component`].

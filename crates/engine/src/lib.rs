@@ -25,6 +25,7 @@ mod retry_after;
 mod rfc3339;
 mod start_bytes;
 mod state;
+mod stats;
 mod status;
 mod suggest;
 mod text_scan;

@@ -65,6 +65,13 @@ impl Plugin {
         self.pipeline.decide(&mut self.requests, call, clock, rng)
     }
 
+    /// The retry statistics per tool since the config was put in force, as a JSON object:
+    /// calls, successes, failures by decision, retries granted, recovered requests, total delay
+    /// asked and breaker opens.
+    pub fn stats_json(&self) -> String {
+        self.pipeline.stats_json()
+    }
+
     /// The metadata of `resource_post_fetch` (never a retry): the retry policy echo.
     pub fn resource_post_fetch(&self) -> &str {
         self.config.resource_metadata()
@@ -192,15 +199,29 @@ mod tests {
         assert_eq!(decision.metadata, "{}");
     }
 
-    #[test]
-    fn invalid_configure_keeps_previous_config_and_state() {
-        let mut plugin = plugin(r#"{"max_retries": 5}"#);
+    /// One failure of tool `t`, request `r`.
+    fn fail_once(plugin: &mut Plugin) {
         let failure = FakeResult::error();
         plugin.tool_post_invoke(
             &call("t", "r", &failure),
             &FixedClock::default(),
             &mut SplitMix64::new(1),
         );
+    }
+
+    #[test]
+    fn configure_resets_the_statistics() {
+        let mut plugin = plugin(r#"{"max_retries": 5}"#);
+        fail_once(&mut plugin);
+        assert!(plugin.stats_json().contains(r#""calls":1"#));
+        plugin.configure_json(r#"{"max_retries": 4}"#).unwrap();
+        assert_eq!(plugin.stats_json(), "{}");
+    }
+
+    #[test]
+    fn invalid_configure_keeps_previous_config_and_state() {
+        let mut plugin = plugin(r#"{"max_retries": 5}"#);
+        fail_once(&mut plugin);
         assert!(plugin.configure_json(r#"{"max_retries": 50}"#).is_err());
         assert_eq!(plugin.tracked_requests(), 1);
         assert!(

@@ -56,6 +56,10 @@ impl Guest for Floor {
     fn describe() -> String {
         String::from("{}")
     }
+
+    fn stats() -> String {
+        String::from("{}")
+    }
 }
 
 /// The component's exports: the generated glue that calls [`Floor`].

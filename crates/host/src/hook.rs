@@ -132,23 +132,43 @@ impl Hook for ResourcePostFetch<'_> {
     }
 }
 
-/// `describe()`: the configuration in force, as JSON text.
-#[derive(Debug, Clone, Copy)]
-pub struct Describe;
+/// Declares a hook that takes no argument and answers JSON text, asked of one instance.
+macro_rules! text_query {
+    ($(#[$meta:meta])* $name:ident, $export:literal, $call:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
 
-impl Hook for Describe {
-    type Output = String;
-    const EXPORT: &'static str = "describe";
+        impl Hook for $name {
+            type Output = String;
+            const EXPORT: &'static str = $export;
 
-    fn route(&self) -> Route<'_> {
-        Route::Any
-    }
+            fn route(&self) -> Route<'_> {
+                Route::Any
+            }
 
-    fn invoke(
-        &self,
-        exports: &PluginExports,
-        store: &mut Store<HostState>,
-    ) -> wasmtime::Result<Self::Output> {
-        exports.call_describe(store)
-    }
+            fn invoke(
+                &self,
+                exports: &PluginExports,
+                store: &mut Store<HostState>,
+            ) -> wasmtime::Result<Self::Output> {
+                exports.$call(store)
+            }
+        }
+    };
 }
+
+text_query!(
+    /// `describe()`: the configuration in force, as JSON text.
+    Describe,
+    "describe",
+    call_describe
+);
+
+text_query!(
+    /// `stats()`: the retry statistics per tool, as JSON text (one instance's; a pool merges
+    /// them, see [`crate::PluginPool::stats`]).
+    Stats,
+    "stats",
+    call_stats
+);

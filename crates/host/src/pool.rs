@@ -6,9 +6,10 @@ use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::{Mutex, MutexGuard};
 
 use anyhow::Result;
+use serde_json::{Map, Value};
 
 use crate::guest_env::GuestEnv;
-use crate::hook::{Hook, Route};
+use crate::hook::{Hook, Route, Stats};
 use crate::runtime::PluginRuntime;
 use crate::supervisor::SupervisedPlugin;
 
@@ -73,6 +74,56 @@ impl PluginPool {
                 Ok(first)
             }
         }
+    }
+}
+
+impl PluginPool {
+    /// The retry statistics of the whole pool, as a JSON object keyed by tool: each instance's
+    /// `stats`, merged (a tool lives on one instance; the overflow entry of several is summed).
+    ///
+    /// # Errors
+    /// A call trapped (that instance has been replaced, and its counts start again).
+    pub fn stats(&self) -> Result<Value> {
+        let mut merged = Map::new();
+        for shard in &self.shards {
+            let text = lock(shard).call(&Stats)?;
+            let Ok(Value::Object(tools)) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
+            for (tool, counts) in tools {
+                match merged.get_mut(&tool) {
+                    Some(existing) => add_counts(existing, &counts),
+                    None => {
+                        merged.insert(tool, counts);
+                    }
+                }
+            }
+        }
+        Ok(Value::Object(merged))
+    }
+}
+
+/// Adds the numbers of `more` into `into`, key by key (nested objects alike).
+fn add_counts(into: &mut Value, more: &Value) {
+    match (into, more) {
+        (Value::Object(into), Value::Object(more)) => {
+            for (key, value) in more {
+                match into.get_mut(key) {
+                    Some(existing) => add_counts(existing, value),
+                    None => {
+                        into.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (into @ Value::Number(_), Value::Number(more)) => {
+            let sum = into
+                .as_u64()
+                .unwrap_or(0)
+                .saturating_add(more.as_u64().unwrap_or(0));
+            *into = Value::from(sum);
+        }
+        _ => {}
     }
 }
 

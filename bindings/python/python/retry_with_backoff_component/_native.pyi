@@ -93,6 +93,9 @@ class Plugin:
         user: str | None = None,
     ) -> dict[str, Any]:
         """The metadata for a resource fetch (the retry policy in force); never a retry."""
+    def stats(self) -> dict[str, Any]:
+        """The retry statistics per tool (``calls``, ``successes``, ``failures`` by decision,
+        ``retries_granted``, ``recovered``, ``total_delay_ms``, ``breaker_opens``)."""
     def describe(self) -> dict[str, Any]:
         """The configuration in force: schema, effective keys, policy per tool and class."""
     @property

@@ -52,8 +52,8 @@ _STEP_KEYS = (
     "content",
     "expect",
 )
-_EXPECT_KEYS = ("retry", "retry_delay_ms", "metadata")
-_HOOKS = ("tool_post_invoke", "resource_post_fetch")
+_EXPECT_KEYS = ("retry", "retry_delay_ms", "metadata", "stats")
+_HOOKS = ("tool_post_invoke", "resource_post_fetch", "stats")
 
 
 class ScenarioError(Exception):
@@ -172,6 +172,7 @@ class Step:
     expect_delay: tuple[int | None, int | None] | None
     expect_delay_text: str
     expect_metadata: Any
+    expect_stats: Any
 
 
 @dataclass
@@ -206,7 +207,7 @@ def _step(raw: Any, node: yaml.Node | None, index: int, previous_ms: int) -> Ste
     hook = raw.get("hook")
     if hook not in _HOOKS:
         raise ScenarioError(
-            f"{what}: hook must be one of `tool_post_invoke`, `resource_post_fetch`, "
+            f"{what}: hook must be one of `tool_post_invoke`, `resource_post_fetch`, `stats`, "
             f"got {hook!r}"
         )
     tool = _optional_text(raw, "tool", what, node)
@@ -255,6 +256,7 @@ def _step(raw: Any, node: yaml.Node | None, index: int, previous_ms: int) -> Ste
         expect_delay=delay,
         expect_delay_text=delay_text,
         expect_metadata=_yaml.to_json(expect["metadata"]) if "metadata" in expect else None,
+        expect_stats=_yaml.to_json(expect["stats"]) if "stats" in expect else None,
     )
 
 
@@ -371,6 +373,9 @@ def _call(plugin: Plugin, step: Step) -> Outcome:
         outcome = Outcome(
             decision.retry, decision.retry_delay_ms, decision.metadata, decision.warning
         )
+    elif step.hook == "stats":
+        # The statistics travel as the outcome's metadata object.
+        outcome = Outcome(False, 0, plugin.stats(), None)
     else:
         metadata = plugin.resource_post_fetch(step.uri, step.content, step.request_id, **scope)
         outcome = Outcome(False, 0, metadata, None)
@@ -399,12 +404,18 @@ def _check(step: Step, outcome: Outcome) -> list[str]:
         mismatch = subset_mismatch(step.expect_metadata, outcome.metadata)
         if mismatch:
             failures.append(f"{mismatch}\n  whole metadata: {_dumps(outcome.metadata)}")
+    if step.expect_stats is not None:
+        mismatch = subset_mismatch(step.expect_stats, outcome.metadata)
+        if mismatch:
+            failures.append(f"{mismatch}\n  whole stats: {_dumps(outcome.metadata)}")
     return failures
 
 
 def _describe(step: Step) -> str:
     if step.hook == "tool_post_invoke":
         return f"tool_post_invoke {step.tool} request {step.request_id} at {step.at_ms} ms"
+    if step.hook == "stats":
+        return f"stats at {step.at_ms} ms"
     return f"resource_post_fetch {step.uri} at {step.at_ms} ms"
 
 

@@ -70,6 +70,8 @@ pub(crate) struct BreakerNote {
     pub(crate) consecutive_failures: u32,
     /// Whether the breaker may open (`circuit_breaker.enabled`).
     pub(crate) enabled: bool,
+    /// Whether this call opened it.
+    pub(crate) opened: bool,
 }
 
 /// A rule of the admit step.

@@ -197,6 +197,7 @@ mod tests {
                     state: BreakerState::Closed,
                     consecutive_failures: 1,
                     enabled: true,
+                    opened: false,
                 }),
                 budget: None,
             },

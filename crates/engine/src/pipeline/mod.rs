@@ -28,6 +28,7 @@ use crate::call::{ToolCall, ToolDecision};
 use crate::clock::{Clock, Rng};
 use crate::config::{PluginConfig, Schema};
 use crate::state::RequestStore;
+use crate::stats::{Outcome, StatsStore};
 use crate::tool_result::ToolResultView;
 use admit::{AdmissionNotes, AdmissionRule, Attempt, CircuitBreaker, RepeatSafety, RetryBudget};
 use annotate::{Annotation, Annotator};
@@ -60,6 +61,19 @@ pub(crate) enum Decision {
 }
 
 impl Decision {
+    /// Every decision, in the order statistics list them.
+    pub(crate) const ALL: [Self; 9] = [
+        Self::Success,
+        Self::Retry,
+        Self::GiveUp,
+        Self::NotRetryable,
+        Self::CircuitOpen,
+        Self::UnsafeToRetry,
+        Self::BudgetExhausted,
+        Self::RetryAfterTooLong,
+        Self::DeadlineExceeded,
+    ];
+
     /// The metadata name.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
@@ -85,6 +99,8 @@ pub(crate) struct Pipeline {
     /// The caller's deadline (nested schema only).
     deadline: Option<Deadline>,
     annotator: Annotator,
+    /// What was decided, per tool.
+    stats: StatsStore,
 }
 
 impl Pipeline {
@@ -133,6 +149,7 @@ impl Pipeline {
             delay_sources,
             deadline,
             annotator,
+            stats: StatsStore::default(),
         }
     }
 
@@ -223,12 +240,28 @@ impl Pipeline {
                 }
             }
         }
+        self.stats.record(
+            call.tool,
+            Outcome {
+                decision: annotation.decision,
+                delay_ms: annotation.delay_ms,
+                recovered: annotation.decision == Decision::Success && annotation.attempt > 0,
+                breaker_opened: annotation.notes.breaker.is_some_and(|note| note.opened),
+            },
+        );
         ToolDecision {
             retry: annotation.decision == Decision::Retry,
             delay_ms: annotation.delay_ms,
             metadata: self.annotator.render(&annotation, call.trace_id, clock),
             warning,
         }
+    }
+}
+
+impl Pipeline {
+    /// The statistics per tool as a JSON object (see [`crate::stats`]).
+    pub(crate) fn stats_json(&self) -> String {
+        self.stats.to_json()
     }
 }
 

@@ -1,7 +1,7 @@
 //! The circuit breaker as an admission rule: one breaker per tool, fed every outcome.
 
 use super::{AdmissionNotes, AdmissionRule, Attempt, BreakerNote};
-use crate::breaker::{BreakerConfig, BreakerStore};
+use crate::breaker::{BreakerConfig, BreakerState, BreakerStore};
 use crate::pipeline::Decision;
 
 /// Refuses retries of a tool whose breaker is open (or whose half-open probe failed).
@@ -33,6 +33,8 @@ impl AdmissionRule for CircuitBreaker {
             state: transition.to,
             consecutive_failures: transition.consecutive_failures,
             enabled: self.config.enabled,
+            opened: matches!(transition.to, BreakerState::Open { .. })
+                && !matches!(transition.from, BreakerState::Open { .. }),
         });
         (!transition.admitted).then_some(Decision::CircuitOpen)
     }

@@ -1,0 +1,176 @@
+//! Retry statistics per tool: what the plugin decided, for metrics and for operators choosing
+//! settings. Bounded like the breakers: past [`MAX_TRACKED_TOOLS`] tools, the counts of new
+//! tools are summed under [`OTHER_TOOLS`].
+
+use foldhash::HashMap;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::pipeline::Decision;
+use crate::tool_event::MAX_TRACKED_TOOLS;
+
+/// The entry that sums the tools past the bound.
+pub(crate) const OTHER_TOOLS: &str = "(other tools)";
+
+/// One tool's counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct ToolStats {
+    /// Results seen.
+    pub(crate) calls: u64,
+    /// Results that were not failures.
+    pub(crate) successes: u64,
+    /// Failures, by the decision taken (every decision but `success`).
+    pub(crate) failures: Map<String, Value>,
+    /// Retries granted.
+    pub(crate) retries_granted: u64,
+    /// Requests that succeeded after at least one retry.
+    pub(crate) recovered: u64,
+    /// Delay asked over all retries granted, in ms.
+    pub(crate) total_delay_ms: u64,
+    /// Times the tool's breaker opened.
+    pub(crate) breaker_opens: u64,
+}
+
+/// What one decision adds to its tool's counts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outcome {
+    /// The decision.
+    pub(crate) decision: Decision,
+    /// The delay asked (0 unless retrying).
+    pub(crate) delay_ms: u64,
+    /// Whether a success ended a request that had been retried.
+    pub(crate) recovered: bool,
+    /// Whether the tool's breaker opened on this call.
+    pub(crate) breaker_opened: bool,
+}
+
+/// The counts of every tool, bounded.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StatsStore {
+    tools: HashMap<Box<str>, Counts>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    calls: u64,
+    failures: [u64; Decision::ALL.len()],
+    retries_granted: u64,
+    recovered: u64,
+    total_delay_ms: u64,
+    breaker_opens: u64,
+}
+
+impl StatsStore {
+    /// Adds `outcome` to `tool`'s counts.
+    pub(crate) fn record(&mut self, tool: &str, outcome: Outcome) {
+        let counts = match self.tools.get_mut(tool) {
+            Some(counts) => counts,
+            None => {
+                let key = if self.tools.len() < MAX_TRACKED_TOOLS {
+                    tool
+                } else {
+                    OTHER_TOOLS
+                };
+                self.tools.entry(key.into()).or_default()
+            }
+        };
+        counts.calls += 1;
+        if let Some(index) = Decision::ALL.iter().position(|d| *d == outcome.decision) {
+            counts.failures[index] += 1;
+        }
+        if outcome.decision == Decision::Retry {
+            counts.retries_granted += 1;
+            counts.total_delay_ms = counts.total_delay_ms.saturating_add(outcome.delay_ms);
+        }
+        counts.recovered += u64::from(outcome.recovered);
+        counts.breaker_opens += u64::from(outcome.breaker_opened);
+    }
+
+    /// Every tool's counts as a JSON object keyed by tool name.
+    pub(crate) fn to_json(&self) -> String {
+        let tools: Map<String, Value> = self
+            .tools
+            .iter()
+            .map(|(tool, counts)| (tool.to_string(), counts.describe()))
+            .collect();
+        Value::Object(tools).to_string()
+    }
+}
+
+impl Counts {
+    fn describe(&self) -> Value {
+        let success_index = Decision::ALL.iter().position(|d| *d == Decision::Success);
+        let failures = Decision::ALL
+            .iter()
+            .zip(self.failures)
+            .filter(|(decision, _)| **decision != Decision::Success)
+            .map(|(decision, count)| (decision.as_str().to_owned(), Value::from(count)))
+            .collect();
+        let stats = ToolStats {
+            calls: self.calls,
+            successes: success_index.map_or(0, |index| self.failures[index]),
+            failures,
+            retries_granted: self.retries_granted,
+            recovered: self.recovered,
+            total_delay_ms: self.total_delay_ms,
+            breaker_opens: self.breaker_opens,
+        };
+        serde_json::to_value(stats).unwrap_or(Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(decision: Decision) -> Outcome {
+        Outcome {
+            decision,
+            delay_ms: 0,
+            recovered: false,
+            breaker_opened: false,
+        }
+    }
+
+    #[test]
+    fn counts_every_decision_and_the_retries() {
+        let mut store = StatsStore::default();
+        store.record(
+            "t",
+            Outcome {
+                delay_ms: 200,
+                ..outcome(Decision::Retry)
+            },
+        );
+        store.record(
+            "t",
+            Outcome {
+                recovered: true,
+                ..outcome(Decision::Success)
+            },
+        );
+        store.record("t", outcome(Decision::GiveUp));
+        let stats: Value = serde_json::from_str(&store.to_json()).unwrap();
+        let t = &stats["t"];
+        assert_eq!(t["calls"], 3);
+        assert_eq!(t["successes"], 1);
+        assert_eq!(t["retries_granted"], 1);
+        assert_eq!(t["total_delay_ms"], 200);
+        assert_eq!(t["recovered"], 1);
+        assert_eq!(t["failures"]["give_up"], 1);
+        assert_eq!(t["failures"]["retry"], 1);
+        assert_eq!(t["failures"]["deadline_exceeded"], 0);
+        assert!(t["failures"].get("success").is_none());
+    }
+
+    #[test]
+    fn tools_past_the_bound_are_summed_under_one_entry() {
+        let mut store = StatsStore::default();
+        for index in 0..MAX_TRACKED_TOOLS + 5 {
+            store.record(&format!("tool-{index}"), outcome(Decision::Success));
+        }
+        let stats: Value = serde_json::from_str(&store.to_json()).unwrap();
+        assert_eq!(stats.as_object().unwrap().len(), MAX_TRACKED_TOOLS + 1);
+        assert_eq!(stats[OTHER_TOOLS]["calls"], 5);
+    }
+}
