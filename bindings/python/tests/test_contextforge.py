@@ -188,6 +188,8 @@ def test_hooks_called_directly_return_cpex_types():
     fetched = run(plugin.resource_post_fetch(ResourcePostFetchPayload(uri="u", content=None), context))
     assert isinstance(fetched, ResourcePostFetchResult)
     assert fetched.metadata["retry_policy"]["backoff_base_ms"] == 200
+    # The statistics a Prometheus collector reads (retry_with_backoff_component.prometheus).
+    assert plugin.stats()["t"]["retries_granted"] == 1
 
 
 def test_unreadable_extensions_count_as_untraced():

@@ -73,3 +73,8 @@ class RetryWithBackoffPlugin(Plugin):
     ) -> ResourcePostFetchResult:
         """Echoes the retry policy in force; a fetch is never retried."""
         return self._hooks.resource_post_fetch(payload, context)
+
+    def stats(self) -> dict[str, Any]:
+        """The retry statistics per tool (see ``Plugin.stats``); what
+        ``retry_with_backoff_component.prometheus.RetryStatsCollector`` exports."""
+        return self._component.stats()
