@@ -58,6 +58,41 @@ fn demo_safety_story_shows_every_new_decision() {
 }
 
 #[test]
+fn simulate_compares_configs_and_draws_the_plot() {
+    let plot = scratch_file("simulate.svg", "");
+    let output = harness(&[
+        "simulate",
+        "--config",
+        "plugin-manifest.yaml",
+        "--config",
+        "examples/spec-example-plugins.yaml",
+        "--duration-s",
+        "20",
+        "--profile",
+        "outage:5-10",
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("plugin-manifest.yaml: offered 1000 calls"),
+        "{text}"
+    );
+    assert!(
+        text.contains("spec-example-plugins.yaml: offered 1000 calls"),
+        "{text}"
+    );
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>") && svg.len() > 1000);
+    let again = harness(&["simulate", "--duration-s", "20", "--json"]);
+    assert_eq!(
+        stdout(&again),
+        stdout(&harness(&["simulate", "--duration-s", "20", "--json"]))
+    );
+}
+
+#[test]
 fn demo_with_config_uses_it() {
     let config = scratch_file("demo.yaml", "max_retries: 0\n");
     let output = harness(&["demo", "--config", config.to_str().unwrap()]);

@@ -10,5 +10,6 @@ pub mod conformance;
 pub mod demo;
 pub mod matcher;
 pub mod scenario;
+pub mod simulate;
 pub mod table;
 pub mod yaml;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use host_harness::backend::BackendChoice;
 use host_harness::bench::{self, BenchOptions};
 use host_harness::config_file::{self, ConfigSource};
-use host_harness::{config_report, conformance, demo};
+use host_harness::{config_report, conformance, demo, simulate};
 use retry_host::bindings::ConfigError;
 use retry_host::guest_env::GuestEnv;
 use retry_host::hook::{Configure, Describe};
@@ -67,6 +67,35 @@ enum Command {
     },
     /// Measures per-call latency against the empty-bodied floor component and the native
     /// engine.
+    /// Drives the component with a synthetic workload against a failing upstream, in virtual
+    /// time, and reports the load amplification, success rate, added latency, refusals and
+    /// breaker opens (several configs: the same workload and seed for each).
+    Simulate {
+        /// Config files to compare (YAML or JSON, as for check-config); none: the defaults.
+        #[arg(long = "config", value_name = "FILE")]
+        configs: Vec<PathBuf>,
+        /// Clients sending requests.
+        #[arg(long, default_value_t = 50)]
+        clients: u32,
+        /// Requests per second per client.
+        #[arg(long, default_value_t = 1.0)]
+        rate: f64,
+        /// Seconds during which clients send new requests.
+        #[arg(long, default_value_t = 60.0)]
+        duration_s: f64,
+        /// How the upstream fails: outage:START-END (seconds), flaky:RATE or rate-limited:RPS.
+        #[arg(long, default_value = "outage:10-30")]
+        profile: simulate::Profile,
+        /// The seed of the workload and of the component's random source.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also draw the timelines into this SVG file.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
+    },
     Bench {
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -135,6 +164,54 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::CheckConfig { file, json } => check_config(cli.component.as_ref(), &file, json),
+        Command::Simulate {
+            configs,
+            clients,
+            rate,
+            duration_s,
+            profile,
+            seed,
+            json,
+            plot,
+        } => {
+            let runtime = load_plugin(cli.component.as_ref())?;
+            let workload = simulate::Workload {
+                clients,
+                rate,
+                duration_s,
+                profile,
+                seed,
+            };
+            let mut runs: Vec<(String, Option<serde_json::Value>)> = Vec::new();
+            for path in &configs {
+                let (config, _) = config_file::load(path)?;
+                let label = path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                runs.push((label, Some(config)));
+            }
+            if runs.is_empty() {
+                runs.push(("defaults".to_owned(), None));
+            }
+            let reports = runs
+                .iter()
+                .map(|(label, config)| simulate::run(&runtime, label, config.as_ref(), &workload))
+                .collect::<Result<Vec<_>>>()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            } else {
+                print!("{}", simulate::render(&reports));
+            }
+            if let Some(path) = plot {
+                let title = format!(
+                    "{clients} clients x {rate} request/s for {duration_s} s; upstream: {profile}"
+                );
+                std::fs::write(&path, simulate::plot(&reports, &title)?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             json,
             iterations,
