@@ -17,6 +17,11 @@ conformance path="tests/conformance":
 check-config file:
     cargo run --release -q -p host-harness -- check-config {{file}}
 
+# A synthetic workload against a failing upstream through the component (`just simulate
+# --config a.yaml --config b.yaml --profile outage:10-30 --plot out.svg`).
+simulate *args:
+    cargo run --release -q -p host-harness -- simulate {{args}}
+
 # Per-call latency against the floor component and the native engine.
 bench *args:
     cargo run --release -q -p host-harness -- bench {{args}}
