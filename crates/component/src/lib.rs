@@ -82,6 +82,14 @@ impl Guest for Component {
     fn stats() -> String {
         PLUGIN.with_borrow(Plugin::stats_json)
     }
+
+    fn export_state() -> String {
+        PLUGIN.with_borrow(|plugin| plugin.export_state(&WasiClock))
+    }
+
+    fn import_state(state: String) -> Result<(), String> {
+        PLUGIN.with_borrow_mut(|plugin| plugin.import_state(&state, &WasiClock))
+    }
 }
 
 /// The component's exports: the generated glue that calls [`Component`].

@@ -14,6 +14,7 @@
 
 use foldhash::HashMap;
 
+use crate::snapshot::SavedBreaker;
 use crate::tool_event::{ToolEvent, make_room};
 
 /// Default `circuit_breaker.enabled` when the section is present.
@@ -222,6 +223,52 @@ impl BreakerStore {
             self.breakers.insert(tool.into(), breaker);
         }
         transition
+    }
+
+    /// Every breaker at `now_ms`, for a snapshot.
+    pub(crate) fn save(&self, now_ms: u64) -> Vec<SavedBreaker> {
+        self.breakers
+            .iter()
+            .map(|(tool, breaker)| {
+                let (remaining_ms, successes) = match breaker.state {
+                    BreakerState::Open { until_ms } => (until_ms.saturating_sub(now_ms), 0),
+                    BreakerState::HalfOpen { successes } => (0, successes),
+                    BreakerState::Closed => (0, 0),
+                };
+                SavedBreaker {
+                    tool: tool.to_string(),
+                    state: breaker.state.as_str().to_owned(),
+                    remaining_ms,
+                    successes,
+                    consecutive_failures: breaker.consecutive_failures,
+                }
+            })
+            .collect()
+    }
+
+    /// Puts back the breakers of a snapshot at `now_ms` (an unknown state is skipped).
+    pub(crate) fn restore(&mut self, saved: &[SavedBreaker], now_ms: u64) {
+        for breaker in saved {
+            let state = match breaker.state.as_str() {
+                "closed" => BreakerState::Closed,
+                "open" => BreakerState::Open {
+                    until_ms: now_ms.saturating_add(breaker.remaining_ms),
+                },
+                "half_open" => BreakerState::HalfOpen {
+                    successes: breaker.successes,
+                },
+                _ => continue,
+            };
+            make_room(&mut self.breakers, |breaker| breaker.last_used_ms);
+            self.breakers.insert(
+                breaker.tool.as_str().into(),
+                Breaker {
+                    state,
+                    consecutive_failures: breaker.consecutive_failures,
+                    last_used_ms: now_ms,
+                },
+            );
+        }
     }
 
     /// How many tools have a breaker.

@@ -13,6 +13,7 @@
 use foldhash::HashMap;
 use serde::Serialize;
 
+use crate::snapshot::SavedBudget;
 use crate::tool_event::{ToolEvent, make_room};
 
 /// Default `retry_budget.max_tokens`.
@@ -122,6 +123,32 @@ impl BudgetStore {
         BudgetAnswer {
             milli_tokens: bucket.milli_tokens,
             admitted: bucket.milli_tokens * 2 > max,
+        }
+    }
+
+    /// Every bucket, for a snapshot.
+    pub(crate) fn save(&self) -> Vec<SavedBudget> {
+        self.buckets
+            .iter()
+            .map(|(tool, bucket)| SavedBudget {
+                tool: tool.to_string(),
+                milli_tokens: bucket.milli_tokens,
+            })
+            .collect()
+    }
+
+    /// Puts back the buckets of a snapshot (tokens capped by `config`'s maximum).
+    pub(crate) fn restore(&mut self, saved: &[SavedBudget], config: &BudgetConfig) {
+        for budget in saved {
+            make_room(&mut self.buckets, |bucket| bucket.last_used);
+            self.uses += 1;
+            self.buckets.insert(
+                budget.tool.as_str().into(),
+                Bucket {
+                    milli_tokens: budget.milli_tokens.min(config.max_milli()),
+                    last_used: self.uses,
+                },
+            );
         }
     }
 

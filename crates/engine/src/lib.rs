@@ -23,6 +23,7 @@ mod plugin;
 mod policy;
 mod retry_after;
 mod rfc3339;
+mod snapshot;
 mod start_bytes;
 mod state;
 mod stats;

@@ -6,6 +6,7 @@ use crate::clock::{Clock, Rng};
 use crate::config::PluginConfig;
 use crate::error::ConfigErrors;
 use crate::pipeline::Pipeline;
+use crate::snapshot::{SNAPSHOT_VERSION, Snapshot};
 use crate::state::RequestStore;
 use crate::tool_result::ToolResultView;
 
@@ -70,6 +71,35 @@ impl Plugin {
     /// asked and breaker opens.
     pub fn stats_json(&self) -> String {
         self.pipeline.stats_json()
+    }
+
+    /// Everything the plugin remembers (request counters, breakers, budgets, statistics) as a
+    /// versioned JSON snapshot whose times are relative to now, for another instance under the
+    /// same config to take over (see [`Plugin::import_state`]).
+    pub fn export_state(&self, clock: &impl Clock) -> String {
+        let now_ms = clock.monotonic_ms();
+        let mut snapshot = Snapshot {
+            version: SNAPSHOT_VERSION,
+            requests: self.requests.save(now_ms),
+            ..Snapshot::default()
+        };
+        self.pipeline.save(&mut snapshot, now_ms);
+        serde_json::to_string(&snapshot).unwrap_or_default()
+    }
+
+    /// Takes over the state of [`Plugin::export_state`]'s snapshot, re-anchored to `clock`, on
+    /// top of the state in force (the config is not part of it: configure first). State the
+    /// config has no place for (a budget where none is configured) is skipped; the usual
+    /// bounds apply.
+    ///
+    /// # Errors
+    /// Text that is not a snapshot of a version this engine reads; the state is then unchanged.
+    pub fn import_state(&mut self, state: &str, clock: &impl Clock) -> Result<(), String> {
+        let snapshot = Snapshot::parse(state)?;
+        let now_ms = clock.monotonic_ms();
+        self.requests.restore(&snapshot.requests, now_ms);
+        self.pipeline.restore(&snapshot, now_ms);
+        Ok(())
     }
 
     /// The metadata of `resource_post_fetch` (never a retry): the retry policy echo.
@@ -216,6 +246,59 @@ mod tests {
         assert!(plugin.stats_json().contains(r#""calls":1"#));
         plugin.configure_json(r#"{"max_retries": 4}"#).unwrap();
         assert_eq!(plugin.stats_json(), "{}");
+    }
+
+    #[test]
+    fn an_exported_state_carries_open_breakers_budgets_counters_and_stats_to_a_new_plugin() {
+        let config = r#"{"default_policy": {"max_retries": 5, "jitter": false},
+            "circuit_breaker": {"failure_threshold": 2, "recovery_timeout_ms": 10000},
+            "retry_budget": {"max_tokens": 100}}"#;
+        let at = |monotonic_ms| FixedClock {
+            monotonic_ms,
+            wall_ms: 0,
+        };
+        let mut rng = SplitMix64::new(1);
+        let failure = FakeResult::error();
+        let mut old = plugin(config);
+        old.tool_post_invoke(&call("t", "r", &failure), &at(1_000), &mut rng);
+        let opened = old.tool_post_invoke(&call("t", "s", &failure), &at(2_000), &mut rng);
+        assert!(opened.metadata.contains("circuit_open"));
+        let state = old.export_state(&at(3_000));
+        // The new instance's clock has another origin: the breaker stays open for the 9 s left.
+        let mut new = plugin(config);
+        new.import_state(&state, &at(500)).unwrap();
+        let refused = new.tool_post_invoke(&call("t", "u", &failure), &at(9_000), &mut rng);
+        assert!(
+            refused.metadata.contains("circuit_open"),
+            "{}",
+            refused.metadata
+        );
+        assert!(
+            refused.metadata.contains(r#""tokens":97"#),
+            "{}",
+            refused.metadata
+        );
+        assert!(new.stats_json().contains(r#""calls":3"#));
+        assert_eq!(new.tracked_requests(), 1, "request r's failure came along");
+        let probe = new.tool_post_invoke(
+            &call("t", "v", &FakeResult::default()),
+            &at(9_501),
+            &mut rng,
+        );
+        assert!(probe.metadata.contains("half_open"), "{}", probe.metadata);
+    }
+
+    #[test]
+    fn a_broken_or_foreign_snapshot_is_refused_and_changes_nothing() {
+        let mut plugin = plugin(r#"{"max_retries": 5}"#);
+        fail_once(&mut plugin);
+        let clock = FixedClock::default();
+        assert!(plugin.import_state("{", &clock).is_err());
+        let foreign = plugin
+            .import_state(r#"{"version": 9}"#, &clock)
+            .unwrap_err();
+        assert!(foreign.contains("version 9"), "{foreign}");
+        assert_eq!(plugin.tracked_requests(), 1);
     }
 
     #[test]

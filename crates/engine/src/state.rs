@@ -19,6 +19,8 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use crate::snapshot::SavedRequest;
+
 use foldhash::HashMap;
 
 /// How long a pair's failures are remembered after its last failure, in ms.
@@ -65,6 +67,10 @@ struct AgeEntry {
     tool: Arc<str>,
     request: Arc<str>,
 }
+
+/// The most consecutive failures a restored pair gets (more than any budget allows: at most
+/// `MAX_RETRIES_LIMIT + 1` are ever tracked).
+const MAX_RESTORED_FAILURES: u32 = 64;
 
 /// Stale queue entries allowed beyond the live ones before the queue is compacted.
 const STALE_SLACK: usize = 64;
@@ -208,6 +214,37 @@ impl RequestStore {
 
     fn is_expired(&self, state: &RequestState, now_ms: u64) -> bool {
         now_ms.saturating_sub(state.last_failure_ms) > self.ttl_ms
+    }
+
+    /// The tracked pairs at `now_ms`, oldest failure first, for a snapshot.
+    pub(crate) fn save(&self, now_ms: u64) -> Vec<SavedRequest> {
+        self.by_age
+            .iter()
+            .filter(|entry| self.is_live(entry))
+            .filter_map(|entry| {
+                let state = self.by_tool.get(&entry.tool)?.get(&entry.request)?;
+                (!self.is_expired(state, now_ms)).then(|| SavedRequest {
+                    tool: entry.tool.to_string(),
+                    request: entry.request.to_string(),
+                    failures: state.failures,
+                    age_ms: now_ms.saturating_sub(state.last_failure_ms),
+                })
+            })
+            .collect()
+    }
+
+    /// Replays `saved` (oldest first) at `now_ms`: each pair's failures, at its age. The
+    /// store's capacity and TTL apply as to live failures.
+    pub(crate) fn restore(&mut self, saved: &[SavedRequest], now_ms: u64) {
+        let mut saved: Vec<&SavedRequest> = saved.iter().collect();
+        saved.sort_by_key(|pair| std::cmp::Reverse(pair.age_ms));
+        for pair in saved {
+            let at_ms = now_ms.saturating_sub(pair.age_ms);
+            self.remove(&pair.tool, &pair.request);
+            for _ in 0..pair.failures.min(MAX_RESTORED_FAILURES) {
+                self.record_failure(&pair.tool, &pair.request, at_ms);
+            }
+        }
     }
 
     /// Whether `entry` still stands for its pair's last failure.

@@ -50,7 +50,7 @@ pub(crate) struct StatsStore {
     tools: HashMap<Box<str>, Counts>,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Counts {
     calls: u64,
     failures: [u64; Decision::ALL.len()],
@@ -86,18 +86,56 @@ impl StatsStore {
         counts.breaker_opens += u64::from(outcome.breaker_opened);
     }
 
-    /// Every tool's counts as a JSON object keyed by tool name.
-    pub(crate) fn to_json(&self) -> String {
-        let tools: Map<String, Value> = self
-            .tools
+    /// Puts back the counts of a snapshot (as [`StatsStore::to_json`] wrote them), bounded
+    /// like live counts; an entry that does not read as counts is skipped.
+    pub(crate) fn restore(&mut self, saved: &Map<String, Value>) {
+        for (tool, described) in saved {
+            let Some(counts) = Counts::read(described) else {
+                continue;
+            };
+            if self.tools.len() >= MAX_TRACKED_TOOLS && !self.tools.contains_key(tool.as_str()) {
+                continue;
+            }
+            self.tools.insert(tool.as_str().into(), counts);
+        }
+    }
+
+    /// Every tool's counts as a JSON object.
+    pub(crate) fn to_map(&self) -> Map<String, Value> {
+        self.tools
             .iter()
             .map(|(tool, counts)| (tool.to_string(), counts.describe()))
-            .collect();
-        Value::Object(tools).to_string()
+            .collect()
+    }
+
+    /// Every tool's counts as a JSON object keyed by tool name.
+    pub(crate) fn to_json(&self) -> String {
+        Value::Object(self.to_map()).to_string()
     }
 }
 
 impl Counts {
+    /// The counts [`Counts::describe`] wrote.
+    fn read(described: &Value) -> Option<Self> {
+        let number = |key: &str| described.get(key)?.as_u64();
+        let mut failures = [0; Decision::ALL.len()];
+        for (slot, decision) in failures.iter_mut().zip(Decision::ALL) {
+            *slot = if decision == Decision::Success {
+                number("successes")?
+            } else {
+                described["failures"].get(decision.as_str())?.as_u64()?
+            };
+        }
+        Some(Self {
+            calls: number("calls")?,
+            failures,
+            retries_granted: number("retries_granted")?,
+            recovered: number("recovered")?,
+            total_delay_ms: number("total_delay_ms")?,
+            breaker_opens: number("breaker_opens")?,
+        })
+    }
+
     fn describe(&self) -> Value {
         let success_index = Decision::ALL.iter().position(|d| *d == Decision::Success);
         let failures = Decision::ALL

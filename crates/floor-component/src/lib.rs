@@ -60,6 +60,14 @@ impl Guest for Floor {
     fn stats() -> String {
         String::from("{}")
     }
+
+    fn export_state() -> String {
+        String::from("{}")
+    }
+
+    fn import_state(_state: String) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// The component's exports: the generated glue that calls [`Floor`].

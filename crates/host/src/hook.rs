@@ -172,3 +172,35 @@ text_query!(
     "stats",
     call_stats
 );
+
+text_query!(
+    /// `export-state()`: the instance's state snapshot, as JSON text.
+    ExportState,
+    "export-state",
+    call_export_state
+);
+
+/// `import-state(state)`: takes over a snapshot of [`ExportState`]; the guest's reason when it
+/// refuses it.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportState<'a>(pub &'a str);
+
+impl Hook for ImportState<'_> {
+    type Output = Result<(), String>;
+    const EXPORT: &'static str = "import-state";
+    // Replaying a large snapshot (10 000 tracked requests) is closer to a configure than to a
+    // decision.
+    const BOUND_MULTIPLIER: u64 = 20;
+
+    fn route(&self) -> Route<'_> {
+        Route::Any
+    }
+
+    fn invoke(
+        &self,
+        exports: &PluginExports,
+        store: &mut Store<HostState>,
+    ) -> wasmtime::Result<Self::Output> {
+        exports.call_import_state(store, self.0)
+    }
+}

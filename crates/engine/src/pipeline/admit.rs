@@ -18,6 +18,7 @@ use super::Now;
 use super::classify::{Classification, Verdict};
 use crate::breaker::BreakerState;
 use crate::call::ToolAnnotations;
+use crate::snapshot::Snapshot;
 use crate::tool_event::ToolEvent;
 
 /// One classified call, as an admission rule sees it.
@@ -79,4 +80,10 @@ pub(crate) trait AdmissionRule: std::fmt::Debug {
     /// Observes `attempt` and returns the decision that refuses its retry, if this rule
     /// refuses it; notes what the metadata should report.
     fn admit(&mut self, attempt: &Attempt<'_>, notes: &mut AdmissionNotes) -> Option<Decision>;
+
+    /// Writes the rule's state into `snapshot` (at `now_ms`); stateless rules write nothing.
+    fn save(&self, _snapshot: &mut Snapshot, _now_ms: u64) {}
+
+    /// Takes the rule's state back from `snapshot` (at `now_ms`).
+    fn restore(&mut self, _snapshot: &Snapshot, _now_ms: u64) {}
 }

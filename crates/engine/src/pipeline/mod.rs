@@ -27,6 +27,7 @@ use std::cell::Cell;
 use crate::call::{ToolCall, ToolDecision};
 use crate::clock::{Clock, Rng};
 use crate::config::{PluginConfig, Schema};
+use crate::snapshot::Snapshot;
 use crate::state::RequestStore;
 use crate::stats::{Outcome, StatsStore};
 use crate::tool_result::ToolResultView;
@@ -262,6 +263,22 @@ impl Pipeline {
     /// The statistics per tool as a JSON object (see [`crate::stats`]).
     pub(crate) fn stats_json(&self) -> String {
         self.stats.to_json()
+    }
+
+    /// Writes the steps' state (breakers, budgets, statistics) into `snapshot`.
+    pub(crate) fn save(&self, snapshot: &mut Snapshot, now_ms: u64) {
+        for rule in &self.admission {
+            rule.save(snapshot, now_ms);
+        }
+        snapshot.stats = self.stats.to_map();
+    }
+
+    /// Takes the steps' state back from `snapshot`.
+    pub(crate) fn restore(&mut self, snapshot: &Snapshot, now_ms: u64) {
+        for rule in &mut self.admission {
+            rule.restore(snapshot, now_ms);
+        }
+        self.stats.restore(&snapshot.stats);
     }
 }
 

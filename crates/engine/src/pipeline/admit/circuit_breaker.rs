@@ -3,6 +3,7 @@
 use super::{AdmissionNotes, AdmissionRule, Attempt, BreakerNote};
 use crate::breaker::{BreakerConfig, BreakerState, BreakerStore};
 use crate::pipeline::Decision;
+use crate::snapshot::Snapshot;
 
 /// Refuses retries of a tool whose breaker is open (or whose half-open probe failed).
 #[derive(Debug, Clone, Default)]
@@ -37,5 +38,13 @@ impl AdmissionRule for CircuitBreaker {
                 && !matches!(transition.from, BreakerState::Open { .. }),
         });
         (!transition.admitted).then_some(Decision::CircuitOpen)
+    }
+
+    fn save(&self, snapshot: &mut Snapshot, now_ms: u64) {
+        snapshot.breakers = self.breakers.save(now_ms);
+    }
+
+    fn restore(&mut self, snapshot: &Snapshot, now_ms: u64) {
+        self.breakers.restore(&snapshot.breakers, now_ms);
     }
 }

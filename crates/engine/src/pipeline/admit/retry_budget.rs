@@ -3,6 +3,7 @@
 use super::{AdmissionNotes, AdmissionRule, Attempt, BudgetNote};
 use crate::budget::{BudgetConfig, BudgetStore};
 use crate::pipeline::Decision;
+use crate::snapshot::Snapshot;
 
 /// Refuses retries of a tool whose tokens have fallen to half of `max_tokens` or below.
 #[derive(Debug, Clone)]
@@ -31,5 +32,13 @@ impl AdmissionRule for RetryBudget {
             max_tokens: self.config.max_tokens,
         });
         (!answer.admitted).then_some(Decision::BudgetExhausted)
+    }
+
+    fn save(&self, snapshot: &mut Snapshot, _now_ms: u64) {
+        snapshot.budgets = self.buckets.save();
+    }
+
+    fn restore(&mut self, snapshot: &Snapshot, _now_ms: u64) {
+        self.buckets.restore(&snapshot.budgets, &self.config);
     }
 }
