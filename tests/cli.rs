@@ -85,6 +85,19 @@ fn simulate_compares_configs_and_draws_the_plot() {
     );
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.starts_with("<svg") && svg.ends_with("</svg>") && svg.len() > 1000);
+    let phases = harness(&[
+        "simulate",
+        "--config",
+        "examples/spec-example-plugins.yaml",
+        "--profile",
+        "examples/phases-outage-then-throttle.yaml",
+        "--json",
+    ]);
+    assert!(phases.status.success(), "{}", stderr(&phases));
+    let reports: serde_json::Value = serde_json::from_str(&stdout(&phases)).unwrap();
+    let timeline = reports[0]["timeline"].as_array().unwrap();
+    assert_eq!(timeline[20]["breaker"], "open", "{}", timeline[20]);
+    assert!(timeline[5]["failures"] == 0 && timeline[20]["failures"].as_u64() > Some(0));
     let again = harness(&["simulate", "--duration-s", "20", "--json"]);
     assert_eq!(
         stdout(&again),

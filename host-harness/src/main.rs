@@ -83,7 +83,8 @@ enum Command {
         /// Seconds during which clients send new requests.
         #[arg(long, default_value_t = 60.0)]
         duration_s: f64,
-        /// How the upstream fails: outage:START-END (seconds), flaky:RATE or rate-limited:RPS.
+        /// How the upstream fails: outage:START-END (seconds), flaky:RATE, rate-limited:RPS, or
+        /// a YAML file of phases (`phases: [{until_s, failure_rate, rate_limit_rps}]`).
         #[arg(long, default_value = "outage:10-30")]
         profile: simulate::Profile,
         /// The seed of the workload and of the component's random source.
@@ -179,7 +180,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 clients,
                 rate,
                 duration_s,
-                profile,
+                profile: profile.clone(),
                 seed,
             };
             let mut runs: Vec<(String, Option<serde_json::Value>)> = Vec::new();

@@ -22,7 +22,7 @@ use retry_host::hook::{Configure, Stats, ToolPostInvoke};
 use retry_host::{PluginRuntime, payload};
 
 /// How the upstream fails.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Profile {
     /// Every call fails with 503 between `start_s` and `end_s` (seconds from the start).
     Outage {
@@ -41,14 +41,61 @@ pub enum Profile {
         /// Calls per second the upstream accepts.
         rps: u32,
     },
+    /// Phases read from a YAML file, each lasting until its `until_s`.
+    Phases {
+        /// The file they came from.
+        file: String,
+        /// The phases, in order.
+        phases: Vec<Phase>,
+    },
+}
+
+/// One phase of a `phases` profile: until `until_s`, calls fail with 503 with probability
+/// `failure_rate` and, past `rate_limit_rps` calls a second, with 429 and `Retry-After: 1`.
+/// After the last phase the upstream is healthy.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    /// When the phase ends, in s from the start.
+    pub until_s: f64,
+    /// The probability that a call fails with 503 (default 0).
+    #[serde(default)]
+    pub failure_rate: f64,
+    /// Calls per second accepted (default: no limit).
+    #[serde(default)]
+    pub rate_limit_rps: Option<u32>,
+}
+
+/// The file of phases: `phases: [{until_s, failure_rate, rate_limit_rps}, ...]`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PhaseFile {
+    phases: Vec<Phase>,
 }
 
 impl std::str::FromStr for Profile {
     type Err = String;
 
-    /// `outage:START-END` (seconds), `flaky:RATE` or `rate-limited:RPS`.
+    /// `outage:START-END` (seconds), `flaky:RATE`, `rate-limited:RPS`, or a YAML file of
+    /// phases (a path ending in `.yaml` or `.yml`).
     fn from_str(text: &str) -> Result<Self, String> {
-        let rule = "a profile is outage:START-END (seconds), flaky:RATE or rate-limited:RPS";
+        let rule = "a profile is outage:START-END (seconds), flaky:RATE, rate-limited:RPS or a FILE.yaml of phases";
+        if text.ends_with(".yaml") || text.ends_with(".yml") {
+            let source = std::fs::read_to_string(text).map_err(|err| format!("{text}: {err}"))?;
+            let file: PhaseFile =
+                serde_yaml_ng::from_str(&source).map_err(|err| format!("{text}: {err}"))?;
+            if file
+                .phases
+                .iter()
+                .any(|phase| !(0.0..=1.0).contains(&phase.failure_rate))
+            {
+                return Err(format!("{text}: a failure_rate is within 0..=1"));
+            }
+            return Ok(Self::Phases {
+                file: text.to_owned(),
+                phases: file.phases,
+            });
+        }
         let (kind, argument) = text.split_once(':').ok_or_else(|| rule.to_owned())?;
         let number = |value: &str| value.trim().parse::<f64>().map_err(|_| rule.to_owned());
         match kind {
@@ -82,12 +129,13 @@ impl std::fmt::Display for Profile {
             Self::Outage { start_s, end_s } => write!(f, "outage from {start_s} s to {end_s} s"),
             Self::Flaky { rate } => write!(f, "flaky, {:.0}% of calls failing", rate * 100.0),
             Self::RateLimited { rps } => write!(f, "rate-limited to {rps} calls/s"),
+            Self::Phases { file, phases } => write!(f, "{} phases from {file}", phases.len()),
         }
     }
 }
 
 /// The synthetic workload.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Workload {
     /// Clients sending requests.
     pub clients: u32,
@@ -102,7 +150,7 @@ pub struct Workload {
 }
 
 /// One second of the timeline.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Second {
     /// First attempts sent to the upstream.
     pub first_attempts: u64,
@@ -110,6 +158,9 @@ pub struct Second {
     pub retries: u64,
     /// Calls the upstream failed.
     pub failures: u64,
+    /// The tool's breaker after the second's last call (`closed`, `open`, `half_open`), when
+    /// the config reports it.
+    pub breaker: Option<String>,
 }
 
 /// What one config did to the workload.
@@ -218,7 +269,7 @@ pub fn run(
         }
         calls_this_second.1 += 1;
         let result = upstream(
-            workload.profile,
+            &workload.profile,
             due.at_ms,
             calls_this_second.1,
             &mut random,
@@ -236,6 +287,11 @@ pub fn run(
             payload: &payload::tool_payload(TOOL, &result),
             context: &payload::context(&format!("req-{}", due.request), None, None),
         })?;
+        let metadata: Value = serde_json::from_str(&answer.metadata).unwrap_or(Value::Null);
+        let verdict = &metadata["retry_with_backoff"];
+        if let Some(state) = verdict["circuit_breaker"]["state"].as_str() {
+            report.timeline[second].breaker = Some(state.to_owned());
+        }
         if answer.retry {
             queue.push(Reverse(Due {
                 at_ms: due.at_ms + answer.retry_delay_ms,
@@ -276,9 +332,13 @@ pub fn run(
 }
 
 /// The upstream's answer at `at_ms`, the `nth` call of its second.
-fn upstream(profile: Profile, at_ms: u64, nth: u32, random: &mut SplitMix64) -> Value {
+fn upstream(profile: &Profile, at_ms: u64, nth: u32, random: &mut SplitMix64) -> Value {
     let unavailable = || json!({"isError": true, "structuredContent": {"status_code": 503}});
-    match profile {
+    let limited = || {
+        json!({"isError": true, "structuredContent":
+            {"status_code": 429, "headers": {"Retry-After": "1"}}})
+    };
+    match *profile {
         Profile::Outage { start_s, end_s } => {
             let at_s = at_ms as f64 / 1000.0;
             if (start_s..end_s).contains(&at_s) {
@@ -292,8 +352,18 @@ fn upstream(profile: Profile, at_ms: u64, nth: u32, random: &mut SplitMix64) -> 
         }
         Profile::RateLimited { rps } => {
             if nth > rps {
-                return json!({"isError": true, "structuredContent":
-                    {"status_code": 429, "headers": {"Retry-After": "1"}}});
+                return limited();
+            }
+        }
+        Profile::Phases { ref phases, .. } => {
+            let at_s = at_ms as f64 / 1000.0;
+            if let Some(phase) = phases.iter().find(|phase| at_s < phase.until_s) {
+                if phase.rate_limit_rps.is_some_and(|rps| nth > rps) {
+                    return limited();
+                }
+                if random.next_f64() < phase.failure_rate {
+                    return unavailable();
+                }
             }
         }
     }
@@ -402,6 +472,22 @@ pub fn plot(reports: &[Report], title: &str) -> Result<String> {
             r##"<polyline points="{}" fill="none" stroke="#e15759" stroke-width="1.5"/>"##,
             failure_points.join(" ")
         ));
+        // The breaker's state as a band under the axis: open red, half-open amber.
+        let mut state = None;
+        for (second, slot) in report.timeline.iter().enumerate() {
+            state = slot.breaker.as_deref().or(state);
+            let colour = match state {
+                Some("open") => "#e15759",
+                Some("half_open") => "#edc948",
+                Some(_) => "#d9d9d9",
+                None => continue,
+            };
+            svg.push_str(&format!(
+                r#"<rect x="{:.1}" y="{:.1}" width="{bar:.1}" height="6" fill="{colour}"/>"#,
+                x(second),
+                bottom + 2.0
+            ));
+        }
         svg.push_str(&format!(
             r#"<text x="{}" y="{}" text-anchor="end">{seconds} s</text>"#,
             WIDTH - RIGHT,
@@ -410,7 +496,7 @@ pub fn plot(reports: &[Report], title: &str) -> Result<String> {
     }
     let legend = height - 10.0;
     svg.push_str(&format!(
-        r##"<rect x="{LEFT}" y="{}" width="10" height="10" fill="#4e79a7"/><text x="{}" y="{legend}">first attempts per second</text><rect x="{}" y="{}" width="10" height="10" fill="#f28e2b"/><text x="{}" y="{legend}">retries per second</text><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#e15759" stroke-width="1.5"/><text x="{}" y="{legend}">failure rate (panel height = 100%)</text></svg>"##,
+        r##"<rect x="{LEFT}" y="{}" width="10" height="10" fill="#4e79a7"/><text x="{}" y="{legend}">first attempts per second</text><rect x="{}" y="{}" width="10" height="10" fill="#f28e2b"/><text x="{}" y="{legend}">retries per second</text><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#e15759" stroke-width="1.5"/><text x="{}" y="{legend}">failure rate (panel height = 100%); band under each panel: breaker open (red), half-open (amber)</text></svg>"##,
         legend - 9.0,
         LEFT + 14.0,
         LEFT + 200.0,
@@ -449,7 +535,13 @@ mod tests {
             "rate-limited:50".parse(),
             Ok(Profile::RateLimited { rps: 50 })
         );
-        for bad in ["outage:20-10", "flaky:2", "storm:1", "outage"] {
+        for bad in [
+            "outage:20-10",
+            "flaky:2",
+            "storm:1",
+            "outage",
+            "missing.yaml",
+        ] {
             assert!(bad.parse::<Profile>().is_err(), "{bad}");
         }
     }
