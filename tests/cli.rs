@@ -98,6 +98,22 @@ fn simulate_compares_configs_and_draws_the_plot() {
     let timeline = reports[0]["timeline"].as_array().unwrap();
     assert_eq!(timeline[20]["breaker"], "open", "{}", timeline[20]);
     assert!(timeline[5]["failures"] == 0 && timeline[20]["failures"].as_u64() > Some(0));
+    let compared = harness(&[
+        "simulate",
+        "--tools",
+        "3",
+        "--duration-s",
+        "10",
+        "--compare",
+        "plugin-manifest.yaml",
+        "examples/spec-example-plugins.yaml",
+    ]);
+    assert_eq!(
+        stdout(&compared).lines().count(),
+        2,
+        "{}",
+        stdout(&compared)
+    );
     let again = harness(&["simulate", "--duration-s", "20", "--json"]);
     assert_eq!(
         stdout(&again),

@@ -74,9 +74,15 @@ enum Command {
         /// Config files to compare (YAML or JSON, as for check-config); none: the defaults.
         #[arg(long = "config", value_name = "FILE")]
         configs: Vec<PathBuf>,
+        /// More config files to compare, after any `--config` (`--compare A.yaml B.yaml`).
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        compare: Vec<PathBuf>,
         /// Clients sending requests.
         #[arg(long, default_value_t = 50)]
         clients: u32,
+        /// Tools the clients call (client i calls tool i mod N; every tool has its own breaker).
+        #[arg(long, default_value_t = 1)]
+        tools: u32,
         /// Requests per second per client.
         #[arg(long, default_value_t = 1.0)]
         rate: f64,
@@ -167,7 +173,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::CheckConfig { file, json } => check_config(cli.component.as_ref(), &file, json),
         Command::Simulate {
             configs,
+            compare,
             clients,
+            tools,
             rate,
             duration_s,
             profile,
@@ -178,13 +186,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let runtime = load_plugin(cli.component.as_ref())?;
             let workload = simulate::Workload {
                 clients,
+                tools,
                 rate,
                 duration_s,
                 profile: profile.clone(),
                 seed,
             };
             let mut runs: Vec<(String, Option<serde_json::Value>)> = Vec::new();
-            for path in &configs {
+            for path in configs.iter().chain(&compare) {
                 let (config, _) = config_file::load(path)?;
                 let label = path.file_name().map_or_else(
                     || path.display().to_string(),
@@ -206,7 +215,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             if let Some(path) = plot {
                 let title = format!(
-                    "{clients} clients x {rate} request/s for {duration_s} s; upstream: {profile}"
+                    "{clients} clients x {rate} request/s to {tools} tool(s) for {duration_s} s; upstream: {profile}"
                 );
                 std::fs::write(&path, simulate::plot(&reports, &title)?)
                     .with_context(|| format!("cannot write {}", path.display()))?;

@@ -1,6 +1,6 @@
 //! `retry-harness simulate`: what a retry policy does to an upstream, before production shows it.
 //!
-//! N clients each send requests to one tool at a fixed rate, for a while; the upstream answers
+//! N clients each send requests to one of K tools at a fixed rate, for a while; the upstream answers
 //! by a failure profile (an outage window, a flaky rate, or a rate limit that says
 //! `Retry-After`). Every answer goes through the real component, in virtual time with seeded
 //! random: when it says retry, the retry is scheduled after the delay it asked for, as a gateway
@@ -139,6 +139,8 @@ impl std::fmt::Display for Profile {
 pub struct Workload {
     /// Clients sending requests.
     pub clients: u32,
+    /// Tools the clients call (client `i` calls tool `i mod tools`).
+    pub tools: u32,
     /// Requests per second per client.
     pub rate: f64,
     /// How long clients send new requests, in s (retries may run past it).
@@ -158,8 +160,8 @@ pub struct Second {
     pub retries: u64,
     /// Calls the upstream failed.
     pub failures: u64,
-    /// The tool's breaker after the second's last call (`closed`, `open`, `half_open`), when
-    /// the config reports it.
+    /// The breaker of the tool called last in the second (`closed`, `open`, `half_open`),
+    /// when the config reports it.
     pub breaker: Option<String>,
 }
 
@@ -192,17 +194,20 @@ pub struct Report {
     pub timeline: Vec<Second>,
 }
 
-/// A call due at `at_ms`: request `request` of `client`, first sent at `first_ms`.
+/// A call due at `at_ms`: request `request` to tool number `tool`, first sent at `first_ms`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Due {
     at_ms: u64,
     request: u64,
+    tool: u32,
     first_ms: u64,
     retry: bool,
 }
 
-/// The tool every client calls.
-const TOOL: &str = "upstream_api";
+/// The name of tool number `index`.
+fn tool_name(index: u32) -> String {
+    format!("upstream_api_{index}")
+}
 
 /// Runs `workload` against the component configured with `config` (`None`: its defaults).
 ///
@@ -226,7 +231,8 @@ pub fn run(
     let interval_ms = (1000.0 / workload.rate.max(0.001)).max(1.0);
     let end_ms = (workload.duration_s * 1000.0) as u64;
     let mut request = 0;
-    for _ in 0..workload.clients {
+    let tools = workload.tools.max(1);
+    for client in 0..workload.clients {
         // Each client starts at a random phase of its interval, so calls do not arrive in lockstep.
         let mut at = random.next_f64() * interval_ms;
         while (at as u64) < end_ms {
@@ -235,6 +241,7 @@ pub fn run(
             queue.push(Reverse(Due {
                 at_ms,
                 request,
+                tool: client % tools,
                 first_ms: at_ms,
                 retry: false,
             }));
@@ -284,7 +291,7 @@ pub fn run(
         slot.failures += u64::from(failed);
         report.calls_made += 1;
         let answer = instance.call(&ToolPostInvoke {
-            payload: &payload::tool_payload(TOOL, &result),
+            payload: &payload::tool_payload(&tool_name(due.tool), &result),
             context: &payload::context(&format!("req-{}", due.request), None, None),
         })?;
         let metadata: Value = serde_json::from_str(&answer.metadata).unwrap_or(Value::Null);
@@ -327,7 +334,12 @@ pub fn run(
     report.added_latency_p50_ms = percentile(0.5);
     report.added_latency_p99_ms = percentile(0.99);
     let stats: Value = serde_json::from_str(&instance.call(&Stats)?)?;
-    report.breaker_opens = stats[TOOL]["breaker_opens"].as_u64().unwrap_or(0);
+    report.breaker_opens = stats
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, counts)| counts["breaker_opens"].as_u64())
+        .sum();
     Ok(report)
 }
 
