@@ -27,11 +27,9 @@ fn call(
 }
 
 fn decision(answer: &ToolPostInvokeResult) -> String {
-    let metadata: Value = serde_json::from_str(&answer.metadata).unwrap();
-    metadata["retry_with_backoff"]["decision"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    answer
+        .decision()
+        .expect("the nested schema names its decision")
 }
 
 fn configured(runtime: &PluginRuntime, env: &GuestEnv) -> PluginInstance {

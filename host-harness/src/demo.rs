@@ -199,15 +199,9 @@ pub fn run(runtime: &PluginRuntime, config: Option<&Value>, story: Story) -> Res
             context: &context,
         })?;
         // The nested schema names its decision; the flat one only says retry or not.
-        let named = serde_json::from_str::<Value>(&answer.metadata)
-            .ok()
-            .and_then(|metadata| {
-                metadata["retry_with_backoff"]["decision"]
-                    .as_str()
-                    .map(str::to_owned)
-            });
-        let decision =
-            named.unwrap_or_else(|| if answer.retry { "retry" } else { "no retry" }.to_owned());
+        let decision = answer
+            .decision()
+            .unwrap_or_else(|| if answer.retry { "retry" } else { "no retry" }.to_owned());
         let _ = writeln!(
             table,
             "{step:<4} {now:>7}  {:<12} {:<6} {:<8} {decision:<20} {:>8}  {}",

@@ -307,14 +307,7 @@ pub fn run(
             }));
         } else if failed {
             report.failed += 1;
-            let decision = serde_json::from_str::<Value>(&answer.metadata)
-                .ok()
-                .and_then(|m| {
-                    m["retry_with_backoff"]["decision"]
-                        .as_str()
-                        .map(str::to_owned)
-                })
-                .unwrap_or_else(|| "give_up".to_owned());
+            let decision = verdict["decision"].as_str().unwrap_or("give_up").to_owned();
             *report.refused.entry(decision).or_default() += 1;
         } else {
             report.succeeded += 1;

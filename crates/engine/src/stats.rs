@@ -75,9 +75,7 @@ impl StatsStore {
             }
         };
         counts.calls += 1;
-        if let Some(index) = Decision::ALL.iter().position(|d| *d == outcome.decision) {
-            counts.failures[index] += 1;
-        }
+        counts.failures[outcome.decision.index()] += 1;
         if outcome.decision == Decision::Retry {
             counts.retries_granted += 1;
             counts.total_delay_ms = counts.total_delay_ms.saturating_add(outcome.delay_ms);
@@ -137,7 +135,6 @@ impl Counts {
     }
 
     fn describe(&self) -> Value {
-        let success_index = Decision::ALL.iter().position(|d| *d == Decision::Success);
         let failures = Decision::ALL
             .iter()
             .zip(self.failures)
@@ -146,7 +143,7 @@ impl Counts {
             .collect();
         let stats = ToolStats {
             calls: self.calls,
-            successes: success_index.map_or(0, |index| self.failures[index]),
+            successes: self.failures[Decision::Success.index()],
             failures,
             retries_granted: self.retries_granted,
             recovered: self.recovered,
@@ -199,6 +196,13 @@ mod tests {
         assert_eq!(t["failures"]["retry"], 1);
         assert_eq!(t["failures"]["deadline_exceeded"], 0);
         assert!(t["failures"].get("success").is_none());
+    }
+
+    #[test]
+    fn decisions_index_their_place_in_all() {
+        for (index, decision) in Decision::ALL.into_iter().enumerate() {
+            assert_eq!(decision.index(), index, "{}", decision.as_str());
+        }
     }
 
     #[test]

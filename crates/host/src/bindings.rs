@@ -33,6 +33,17 @@ impl ConfigError {
     }
 }
 
+impl ToolPostInvokeResult {
+    /// The decision the metadata names (`retry`, `give_up`, `circuit_open`, ...); the flat
+    /// schema's metadata names none.
+    pub fn decision(&self) -> Option<String> {
+        let metadata: serde_json::Value = serde_json::from_str(&self.metadata).ok()?;
+        metadata["retry_with_backoff"]["decision"]
+            .as_str()
+            .map(str::to_owned)
+    }
+}
+
 impl PluginContext {
     /// A context with only a request id.
     pub fn for_request(request_id: impl Into<String>) -> Self {

@@ -40,6 +40,8 @@ use deadline::Deadline;
 /// What the plugin decided for one tool result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Decision {
+    /// Not a failure.
+    Success,
     /// Retry after the delay.
     Retry,
     /// A retryable failure whose budget is spent.
@@ -48,21 +50,19 @@ pub(crate) enum Decision {
     NotRetryable,
     /// The tool's circuit breaker refused the retry.
     CircuitOpen,
+    /// The call is not safe to repeat (its tool is not idempotent) and the failure is not one
+    /// the server refused before doing anything.
+    UnsafeToRetry,
     /// The tool's retry budget refused the retry.
     BudgetExhausted,
     /// The server asked for a longer wait than `max_retry_after_ms`.
     RetryAfterTooLong,
-    /// The call is not safe to repeat (its tool is not idempotent) and the failure is not one
-    /// the server refused before doing anything.
-    UnsafeToRetry,
     /// The retry could not finish before the caller gives up.
     DeadlineExceeded,
-    /// Not a failure.
-    Success,
 }
 
 impl Decision {
-    /// Every decision, in the order statistics list them.
+    /// Every decision, in declaration order ([`Decision::index`]).
     pub(crate) const ALL: [Self; 9] = [
         Self::Success,
         Self::Retry,
@@ -74,6 +74,11 @@ impl Decision {
         Self::RetryAfterTooLong,
         Self::DeadlineExceeded,
     ];
+
+    /// The decision's position in [`Decision::ALL`].
+    pub(crate) const fn index(self) -> usize {
+        self as usize
+    }
 
     /// The metadata name.
     pub(crate) fn as_str(self) -> &'static str {
@@ -311,7 +316,7 @@ impl<'c> Now<'c> {
 mod tests {
     use serde_json::{Value, json};
 
-    use crate::call::ToolCall;
+    use crate::call::{ToolAnnotations, ToolCall};
     use crate::clock::{FixedClock, SplitMix64};
     use crate::config::nested::tests::spec_example;
     use crate::plugin::Plugin;
@@ -330,13 +335,25 @@ mod tests {
         result: &FakeResult,
         now_ms: u64,
     ) -> Value {
+        run_with(plugin, tool, request, result, now_ms, None, None)
+    }
+
+    fn run_with(
+        plugin: &mut Plugin,
+        tool: &str,
+        request: &str,
+        result: &FakeResult,
+        now_ms: u64,
+        remaining_ms: Option<u64>,
+        annotations: Option<ToolAnnotations>,
+    ) -> Value {
         let call = ToolCall {
             tool,
             request_id: request,
             trace_id: None,
             result,
-            remaining_ms: None,
-            annotations: None,
+            remaining_ms,
+            annotations,
         };
         let clock = FixedClock {
             monotonic_ms: now_ms,
@@ -499,5 +516,91 @@ mod tests {
                 json!("retry")
             ]
         );
+    }
+
+    const NOT_IDEMPOTENT: ToolAnnotations = ToolAnnotations {
+        read_only: Some(false),
+        destructive: Some(false),
+        idempotent: Some(false),
+        open_world: None,
+    };
+
+    #[test]
+    fn unsafe_calls_retry_only_what_the_server_refused_up_front() {
+        let mut plugin = plugin(no_jitter(json!({})));
+        let unsafe_call = |plugin: &mut Plugin, request, result: &FakeResult| {
+            run_with(
+                plugin,
+                "mail",
+                request,
+                result,
+                0,
+                None,
+                Some(NOT_IDEMPOTENT),
+            )["decision"]
+                .clone()
+        };
+        let timeout = FakeResult::text("timed out").with_error();
+        assert_eq!(unsafe_call(&mut plugin, "a", &timeout), "unsafe_to_retry");
+        assert_eq!(unsafe_call(&mut plugin, "b", &status(503)), "retry");
+        assert_eq!(
+            unsafe_call(&mut plugin, "c", &status(500)),
+            "unsafe_to_retry"
+        );
+        let safe = ToolAnnotations {
+            read_only: Some(true),
+            ..NOT_IDEMPOTENT
+        };
+        let meta = run_with(&mut plugin, "search", "d", &timeout, 0, None, Some(safe));
+        assert_eq!(meta["decision"], "retry");
+    }
+
+    #[test]
+    fn a_tool_policy_overrides_annotations() {
+        let config = no_jitter(json!({"tool_policies": {"mail": {"idempotent": true}}}));
+        let mut plugin = plugin(config);
+        let meta = run_with(
+            &mut plugin,
+            "mail",
+            "a",
+            &FakeResult::error(),
+            0,
+            None,
+            Some(NOT_IDEMPOTENT),
+        );
+        assert_eq!(meta["decision"], "retry");
+    }
+
+    #[test]
+    fn the_deadline_refuses_a_delay_that_reaches_the_remaining_time() {
+        let config = no_jitter(json!({"default_policy": {"backoff_base_ms": 1000},
+            "retry_conditions": {"min_attempt_ms": 100}}));
+        let mut plugin = plugin(config);
+        let failure = FakeResult::error();
+        let decision = |plugin: &mut Plugin, request, remaining| {
+            run_with(plugin, "t", request, &failure, 0, Some(remaining), None)["decision"].clone()
+        };
+        assert_eq!(decision(&mut plugin, "a", 1_101), "retry");
+        assert_eq!(decision(&mut plugin, "b", 1_100), "deadline_exceeded");
+    }
+
+    #[test]
+    fn a_server_hint_sets_the_delay_unless_it_is_too_long() {
+        let config = no_jitter(json!({"retry_conditions": {"max_retry_after_ms": 5000}}));
+        let mut plugin = plugin(config);
+        let hinted = |ms: u64| {
+            FakeResult::structured(&format!(
+                r#"{{"status_code": 503, "retry_after_ms": {ms}}}"#
+            ))
+            .with_error()
+        };
+        let meta = run(&mut plugin, "t", "a", &hinted(4_000), 0);
+        assert_eq!(
+            (meta["retry_delay_ms"].clone(), meta["delay_source"].clone()),
+            (json!(4000), json!("retry_after"))
+        );
+        let meta = run(&mut plugin, "t", "b", &hinted(6_000), 0);
+        assert_eq!(meta["decision"], "retry_after_too_long");
+        assert_eq!(meta["retry_after_ms"], 6000);
     }
 }
