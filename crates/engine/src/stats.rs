@@ -47,7 +47,13 @@ pub(crate) struct Outcome {
 /// The counts of every tool, bounded.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StatsStore {
-    tools: HashMap<Box<str>, Counts>,
+    /// Each tool's slot in `names` and `counts`.
+    slots: HashMap<Box<str>, usize>,
+    names: Vec<Box<str>>,
+    counts: Vec<Counts>,
+    /// The slot recorded last: calls come in runs of one tool (a request and its retries), so
+    /// comparing the name is cheaper than hashing it again.
+    last: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -63,17 +69,12 @@ struct Counts {
 impl StatsStore {
     /// Adds `outcome` to `tool`'s counts.
     pub(crate) fn record(&mut self, tool: &str, outcome: Outcome) {
-        let counts = match self.tools.get_mut(tool) {
-            Some(counts) => counts,
-            None => {
-                let key = if self.tools.len() < MAX_TRACKED_TOOLS {
-                    tool
-                } else {
-                    OTHER_TOOLS
-                };
-                self.tools.entry(key.into()).or_default()
-            }
+        let slot = match self.last {
+            Some(slot) if *self.names[slot] == *tool => slot,
+            _ => self.slot(tool),
         };
+        self.last = Some(slot);
+        let counts = &mut self.counts[slot];
         counts.calls += 1;
         counts.failures[outcome.decision.index()] += 1;
         if outcome.decision == Decision::Retry {
@@ -84,6 +85,25 @@ impl StatsStore {
         counts.breaker_opens += u64::from(outcome.breaker_opened);
     }
 
+    /// The slot of `tool`, made when new (past the bound, the shared [`OTHER_TOOLS`] slot).
+    fn slot(&mut self, tool: &str) -> usize {
+        if let Some(&slot) = self.slots.get(tool) {
+            return slot;
+        }
+        let name = if self.slots.len() < MAX_TRACKED_TOOLS {
+            tool
+        } else {
+            OTHER_TOOLS
+        };
+        if let Some(&slot) = self.slots.get(name) {
+            return slot;
+        }
+        self.slots.insert(name.into(), self.names.len());
+        self.names.push(name.into());
+        self.counts.push(Counts::default());
+        self.names.len() - 1
+    }
+
     /// Puts back the counts of a snapshot (as [`StatsStore::to_json`] wrote them), bounded
     /// like live counts; an entry that does not read as counts is skipped.
     pub(crate) fn restore(&mut self, saved: &Map<String, Value>) {
@@ -91,17 +111,19 @@ impl StatsStore {
             let Some(counts) = Counts::read(described) else {
                 continue;
             };
-            if self.tools.len() >= MAX_TRACKED_TOOLS && !self.tools.contains_key(tool.as_str()) {
+            if self.slots.len() >= MAX_TRACKED_TOOLS && !self.slots.contains_key(tool.as_str()) {
                 continue;
             }
-            self.tools.insert(tool.as_str().into(), counts);
+            let slot = self.slot(tool);
+            self.counts[slot] = counts;
         }
     }
 
     /// Every tool's counts as a JSON object.
     pub(crate) fn to_map(&self) -> Map<String, Value> {
-        self.tools
+        self.names
             .iter()
+            .zip(&self.counts)
             .map(|(tool, counts)| (tool.to_string(), counts.describe()))
             .collect()
     }
