@@ -12,7 +12,7 @@
 //! - half-open: a retryable failure opens it again; `half_open_max_calls` consecutive successes
 //!   close it.
 
-use foldhash::HashMap;
+use crate::text_key::{Text, TextMap};
 
 use crate::snapshot::SavedBreaker;
 use crate::tool_event::{ToolEvent, make_room};
@@ -201,7 +201,7 @@ impl Breaker {
 /// The breakers of every tool seen failing, bounded to [`MAX_TRACKED_TOOLS`].
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BreakerStore {
-    breakers: HashMap<Box<str>, Breaker>,
+    breakers: TextMap<Box<str>, Breaker>,
 }
 
 impl BreakerStore {
@@ -213,7 +213,7 @@ impl BreakerStore {
         now_ms: u64,
         config: &BreakerConfig,
     ) -> Transition {
-        if let Some(breaker) = self.breakers.get_mut(tool) {
+        if let Some(breaker) = self.breakers.get_mut(&Text(tool)) {
             return breaker.transition(event, now_ms, config);
         }
         let mut breaker = Breaker::default();

@@ -10,7 +10,7 @@
 //! and the tokens reported in metadata never show binary rounding (`9.1`, not
 //! `9.099999999999998`).
 
-use foldhash::HashMap;
+use crate::text_key::{Text, TextMap};
 use serde::Serialize;
 
 use crate::snapshot::SavedBudget;
@@ -82,7 +82,7 @@ struct Bucket {
 /// starts full again).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BudgetStore {
-    buckets: HashMap<Box<str>, Bucket>,
+    buckets: TextMap<Box<str>, Bucket>,
     /// A counter standing for recency: eviction drops the least recently used bucket.
     uses: u64,
 }
@@ -98,7 +98,7 @@ impl BudgetStore {
     ) -> BudgetAnswer {
         self.uses += 1;
         let max = config.max_milli();
-        let bucket = match self.buckets.get_mut(tool) {
+        let bucket = match self.buckets.get_mut(&Text(tool)) {
             Some(bucket) => bucket,
             None if event == ToolEvent::RetryableFailure => {
                 make_room(&mut self.buckets, |bucket| bucket.last_used);

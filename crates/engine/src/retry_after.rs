@@ -212,11 +212,11 @@ mod tests {
     #[test]
     fn first_well_formed_hint_wins() {
         let headers = json!({"Retry-After": "4", "retry-after-ms": "750"});
-        let value = |v: Value| JsonScalar::from(&v);
+        let (minus_five, two) = (json!(-5), json!("2"));
         assert_eq!(
             first([
-                millis(&value(json!(-5))),
-                seconds_or_date(&value(json!("2"))),
+                millis(&JsonScalar::from(&minus_five)),
+                seconds_or_date(&JsonScalar::from(&two)),
                 header_hint(&headers)
             ]),
             Some(RetryHint::Millis(2000))
@@ -226,13 +226,13 @@ mod tests {
             header_hint(&json!({"RETRY-AFTER": 1.5})),
             Some(RetryHint::Millis(1500))
         );
-        assert_eq!(millis(&value(json!(2.5))), None);
+        assert_eq!(millis(&JsonScalar::from(&json!(2.5))), None);
         assert_eq!(header_hint(&json!("x")), None);
     }
 
     #[test]
     fn dates_wait_until_then_and_never_negative() {
-        let date = JsonScalar::Text("Thu, 01 Jan 2026 00:00:10 GMT".to_owned());
+        let date = JsonScalar::Text("Thu, 01 Jan 2026 00:00:10 GMT".into());
         let hint = seconds_or_date(&date).unwrap();
         assert_eq!(hint.wait_ms(|| NEW_YEAR_2026_MS), 10_000);
         assert_eq!(hint.wait_ms(|| NEW_YEAR_2026_MS + 60_000), 0);

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use crate::snapshot::SavedRequest;
 
-use foldhash::HashMap;
+use crate::text_key::{Text, TextMap};
 
 /// How long a pair's failures are remembered after its last failure, in ms.
 pub(crate) const DEFAULT_REQUEST_TTL_MS: u64 = 300_000;
@@ -47,7 +47,7 @@ pub(crate) struct RequestState {
 pub(crate) struct RequestStore {
     ttl_ms: u64,
     capacity: usize,
-    by_tool: HashMap<Arc<str>, HashMap<Arc<str>, RequestState>>,
+    by_tool: TextMap<Arc<str>, TextMap<Arc<str>, RequestState>>,
     /// Failures in the order they happened, with the same keys as `by_tool` (shared rather than
     /// copied: a new pair allocates its request id once, its tool name only when the tool is
     /// new). An entry is live while its pair's `sequence` still matches.
@@ -88,7 +88,7 @@ impl RequestStore {
         Self {
             ttl_ms,
             capacity: capacity.max(1),
-            by_tool: HashMap::default(),
+            by_tool: TextMap::default(),
             by_age: VecDeque::new(),
             tracked: 0,
             latest_ms: 0,
@@ -110,7 +110,7 @@ impl RequestStore {
     /// The state of a pair, if tracked and not expired at `now_ms`.
     #[cfg(test)]
     pub(crate) fn get(&self, tool: &str, request: &str, now_ms: u64) -> Option<RequestState> {
-        let state = *self.by_tool.get(tool)?.get(request)?;
+        let state = *self.by_tool.get(&Text(tool))?.get(&Text(request))?;
         (!self.is_expired(&state, now_ms)).then_some(state)
     }
 
@@ -124,8 +124,8 @@ impl RequestStore {
         self.next_sequence += 1;
         if let Some(state) = self
             .by_tool
-            .get_mut(tool)
-            .and_then(|requests| requests.get_mut(request))
+            .get_mut(&Text(tool))
+            .and_then(|requests| requests.get_mut(&Text(request)))
         {
             let previous = state.sequence;
             state.failures = state.failures.saturating_add(1);
@@ -141,10 +141,10 @@ impl RequestStore {
                 newest.last_failure_ms = now_ms;
                 return failures;
             }
-            let requests = self.by_tool.get_key_value(tool);
+            let requests = self.by_tool.get_key_value(&Text(tool));
             if let Some((tool_key, request_key)) = requests.and_then(|(tool_key, requests)| {
                 requests
-                    .get_key_value(request)
+                    .get_key_value(&Text(request))
                     .map(|(request_key, _)| (Arc::clone(tool_key), Arc::clone(request_key)))
             }) {
                 self.push(AgeEntry {
@@ -158,7 +158,7 @@ impl RequestStore {
         }
         let known_tool = self
             .by_tool
-            .get_key_value(tool)
+            .get_key_value(&Text(tool))
             .map(|(tool, _)| Arc::clone(tool));
         if self.tracked >= self.capacity {
             self.evict_oldest();
@@ -202,10 +202,10 @@ impl RequestStore {
         if self.tracked == 0 {
             return None;
         }
-        let requests = self.by_tool.get_mut(tool)?;
-        let state = requests.remove(request)?;
+        let requests = self.by_tool.get_mut(&Text(tool))?;
+        let state = requests.remove(&Text(request))?;
         if requests.is_empty() {
-            self.by_tool.remove(tool);
+            self.by_tool.remove(&Text(tool));
         }
         // Its queue entry is now stale and is skipped when it reaches the front.
         self.tracked -= 1;
@@ -222,7 +222,10 @@ impl RequestStore {
             .iter()
             .filter(|entry| self.is_live(entry))
             .filter_map(|entry| {
-                let state = self.by_tool.get(&entry.tool)?.get(&entry.request)?;
+                let state = self
+                    .by_tool
+                    .get(&Text(&entry.tool))?
+                    .get(&Text(&entry.request))?;
                 (!self.is_expired(state, now_ms)).then(|| SavedRequest {
                     tool: entry.tool.to_string(),
                     request: entry.request.to_string(),
@@ -251,7 +254,7 @@ impl RequestStore {
     fn is_live(&self, entry: &AgeEntry) -> bool {
         self.by_tool
             .get(&entry.tool)
-            .and_then(|requests| requests.get(&entry.request))
+            .and_then(|requests| requests.get(&Text(&entry.request)))
             .is_some_and(|state| state.sequence == entry.sequence)
     }
 
@@ -268,7 +271,7 @@ impl RequestStore {
 
     /// Forgets the pair `entry` stands for, if it is still live; returns whether it was.
     fn remove_live(&mut self, entry: &AgeEntry) -> bool {
-        let Some(requests) = self.by_tool.get_mut(&entry.tool) else {
+        let Some(requests) = self.by_tool.get_mut(&Text(&entry.tool)) else {
             return false;
         };
         if requests
@@ -277,9 +280,9 @@ impl RequestStore {
         {
             return false;
         }
-        requests.remove(&entry.request);
+        requests.remove(&Text(&entry.request));
         if requests.is_empty() {
-            self.by_tool.remove(&entry.tool);
+            self.by_tool.remove(&Text(&entry.tool));
         }
         self.tracked -= 1;
         true

@@ -2,7 +2,7 @@
 //! settings. Bounded like the breakers: past [`MAX_TRACKED_TOOLS`] tools, the counts of new
 //! tools are summed under [`OTHER_TOOLS`].
 
-use foldhash::HashMap;
+use crate::text_key::{Text, TextMap, same_text};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -48,7 +48,7 @@ pub(crate) struct Outcome {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StatsStore {
     /// Each tool's slot in `names` and `counts`.
-    slots: HashMap<Box<str>, usize>,
+    slots: TextMap<Box<str>, usize>,
     names: Vec<Box<str>>,
     counts: Vec<Counts>,
     /// The slot recorded last: calls come in runs of one tool (a request and its retries), so
@@ -70,7 +70,7 @@ impl StatsStore {
     /// Adds `outcome` to `tool`'s counts.
     pub(crate) fn record(&mut self, tool: &str, outcome: Outcome) {
         let slot = match self.last {
-            Some(slot) if *self.names[slot] == *tool => slot,
+            Some(slot) if same_text(&self.names[slot], tool) => slot,
             _ => self.slot(tool),
         };
         self.last = Some(slot);
@@ -87,7 +87,7 @@ impl StatsStore {
 
     /// The slot of `tool`, made when new (past the bound, the shared [`OTHER_TOOLS`] slot).
     fn slot(&mut self, tool: &str) -> usize {
-        if let Some(&slot) = self.slots.get(tool) {
+        if let Some(&slot) = self.slots.get(&Text(tool)) {
             return slot;
         }
         let name = if self.slots.len() < MAX_TRACKED_TOOLS {
@@ -95,7 +95,7 @@ impl StatsStore {
         } else {
             OTHER_TOOLS
         };
-        if let Some(&slot) = self.slots.get(name) {
+        if let Some(&slot) = self.slots.get(&Text(name)) {
             return slot;
         }
         self.slots.insert(name.into(), self.names.len());
@@ -111,7 +111,7 @@ impl StatsStore {
             let Some(counts) = Counts::read(described) else {
                 continue;
             };
-            if self.slots.len() >= MAX_TRACKED_TOOLS && !self.slots.contains_key(tool.as_str()) {
+            if self.slots.len() >= MAX_TRACKED_TOOLS && !self.slots.contains_key(&Text(tool)) {
                 continue;
             }
             let slot = self.slot(tool);

@@ -1,7 +1,7 @@
 //! What per-tool admission state (breakers, retry budgets) learns from each call, and the bound
 //! every per-tool map keeps.
 
-use foldhash::HashMap;
+use crate::text_key::TextMap;
 
 /// How many tools' state a per-tool map keeps at most; past it the least recently used is
 /// forgotten.
@@ -20,7 +20,7 @@ pub(crate) enum ToolEvent {
 
 /// Makes room in a per-tool map that has reached [`MAX_TRACKED_TOOLS`] by dropping the entry
 /// `last_used` says is oldest. Rare (only past that many distinct failing tools), so a scan.
-pub(crate) fn make_room<V>(tools: &mut HashMap<Box<str>, V>, last_used: impl Fn(&V) -> u64) {
+pub(crate) fn make_room<V>(tools: &mut TextMap<Box<str>, V>, last_used: impl Fn(&V) -> u64) {
     if tools.len() < MAX_TRACKED_TOOLS {
         return;
     }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
+use crate::flat_json::read_flat_object;
 use crate::json_scalar::JsonScalar;
 use crate::retry_after::{RetryHint, header_hint, millis, seconds_or_date};
 
@@ -93,7 +94,7 @@ pub(crate) enum StatusValue {
 }
 
 impl StatusValue {
-    fn from_scalar(value: JsonScalar) -> Self {
+    fn from_scalar(value: JsonScalar<'_>) -> Self {
         match value {
             JsonScalar::Unsigned(int) => {
                 i64::try_from(int).map_or(Self::Float(int as f64), Self::Integer)
@@ -126,15 +127,24 @@ pub(crate) struct ErrorProbe {
     /// `message`, when it is a string.
     pub message: Option<String>,
     /// The hints of `retry_after_ms`, `retry_after` and `headers`, in that order of
-    /// precedence, each when well-formed; boxed, since most results carry none and the probe
-    /// is built on every failure.
-    pub hints: Option<Box<[Option<RetryHint>; 3]>>,
+    /// precedence, each when well-formed.
+    pub hints: [Option<RetryHint>; 3],
 }
 
 impl ErrorProbe {
     /// Probes `json` if it is a JSON object; anything else (another JSON type, invalid JSON,
     /// nesting deeper than serde_json's limit) gives `None`. When a key repeats, the last wins.
+    /// A flat object of plain scalars (the usual error payload) is read by
+    /// [`read_flat_object`], anything else by serde_json, with the same result.
     pub(crate) fn parse(json: &str) -> Option<Self> {
+        let mut probe = Self::default();
+        if read_flat_object(json, |key, value| {
+            probe.take_scalar(ProbeKey::of(key), value);
+        })
+        .is_some()
+        {
+            return Some(probe);
+        }
         if !json.trim_start().starts_with('{') {
             return None;
         }
@@ -143,15 +153,26 @@ impl ErrorProbe {
 
     /// The first well-formed server hint the object carries.
     pub(crate) fn retry_hint(&self) -> Option<RetryHint> {
-        self.hints.as_deref()?.iter().flatten().next().copied()
+        self.hints.iter().flatten().next().copied()
     }
 
-    /// Records the hint (or its absence, when malformed) of the field of precedence `rank`.
-    fn set_hint(&mut self, rank: usize, hint: Option<RetryHint>) {
-        self.hints.get_or_insert_with(Box::default)[rank] = hint;
+    /// Takes the scalar `value` of a member `key` (a `headers` scalar is a malformed hint).
+    fn take_scalar(&mut self, key: ProbeKey, value: JsonScalar<'_>) {
+        match key {
+            ProbeKey::IsError => self.is_error = value == JsonScalar::Bool(true),
+            ProbeKey::StatusCode => self.status = Some(StatusValue::from_scalar(value)),
+            ProbeKey::Error => self.error = string_value(value),
+            ProbeKey::Message => self.message = string_value(value),
+            ProbeKey::RetryAfterMs => self.hints[0] = millis(&value),
+            ProbeKey::RetryAfter => self.hints[1] = seconds_or_date(&value),
+            ProbeKey::Headers => self.hints[2] = None,
+            ProbeKey::Other => {}
+        }
     }
 }
 
+/// The members the probe reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ProbeKey {
     IsError,
     StatusCode,
@@ -163,6 +184,21 @@ enum ProbeKey {
     Other,
 }
 
+impl ProbeKey {
+    fn of(key: &str) -> Self {
+        match key {
+            "isError" => Self::IsError,
+            "status_code" => Self::StatusCode,
+            "error" => Self::Error,
+            "message" => Self::Message,
+            "retry_after_ms" => Self::RetryAfterMs,
+            "retry_after" => Self::RetryAfter,
+            "headers" => Self::Headers,
+            _ => Self::Other,
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for ProbeKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct KeyVisitor;
@@ -172,16 +208,7 @@ impl<'de> Deserialize<'de> for ProbeKey {
                 f.write_str("an object key")
             }
             fn visit_str<E: de::Error>(self, key: &str) -> Result<ProbeKey, E> {
-                Ok(match key {
-                    "isError" => ProbeKey::IsError,
-                    "status_code" => ProbeKey::StatusCode,
-                    "error" => ProbeKey::Error,
-                    "message" => ProbeKey::Message,
-                    "retry_after_ms" => ProbeKey::RetryAfterMs,
-                    "retry_after" => ProbeKey::RetryAfter,
-                    "headers" => ProbeKey::Headers,
-                    _ => ProbeKey::Other,
-                })
+                Ok(ProbeKey::of(key))
             }
         }
         deserializer.deserialize_identifier(KeyVisitor)
@@ -200,27 +227,13 @@ impl<'de> Deserialize<'de> for ErrorProbe {
                 let mut probe = ErrorProbe::default();
                 while let Some(key) = map.next_key::<ProbeKey>()? {
                     match key {
-                        ProbeKey::IsError => {
-                            probe.is_error =
-                                map.next_value::<JsonScalar>()? == JsonScalar::Bool(true);
-                        }
-                        ProbeKey::StatusCode => {
-                            probe.status = Some(StatusValue::from_scalar(map.next_value()?));
-                        }
-                        ProbeKey::Error => probe.error = string_value(map.next_value()?),
-                        ProbeKey::Message => probe.message = string_value(map.next_value()?),
-                        ProbeKey::RetryAfterMs => {
-                            probe.set_hint(0, millis(&map.next_value::<JsonScalar>()?));
-                        }
-                        ProbeKey::RetryAfter => {
-                            probe.set_hint(1, seconds_or_date(&map.next_value::<JsonScalar>()?));
-                        }
                         ProbeKey::Headers => {
-                            probe.set_hint(2, header_hint(&map.next_value::<Value>()?));
+                            probe.hints[2] = header_hint(&map.next_value::<Value>()?);
                         }
                         ProbeKey::Other => {
                             map.next_value::<IgnoredAny>()?;
                         }
+                        _ => probe.take_scalar(key, map.next_value()?),
                     }
                 }
                 Ok(probe)
@@ -230,9 +243,9 @@ impl<'de> Deserialize<'de> for ErrorProbe {
     }
 }
 
-fn string_value(value: JsonScalar) -> Option<String> {
+fn string_value(value: JsonScalar<'_>) -> Option<String> {
     match value {
-        JsonScalar::Text(text) => Some(text),
+        JsonScalar::Text(text) => Some(text.into_owned()),
         _ => None,
     }
 }
@@ -280,6 +293,85 @@ mod tests {
     fn probe_deep_nesting_does_not_panic() {
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(ErrorProbe::parse(&deep).is_none_or(|probe| probe == ErrorProbe::default()));
+    }
+
+    /// The fast path must agree with serde_json wherever it answers: random objects of
+    /// the probe's keys and values of every kind, well-formed or broken.
+    #[test]
+    fn flat_reading_agrees_with_serde() {
+        use crate::clock::{Rng, SplitMix64};
+        const KEYS: [&str; 9] = [
+            "isError",
+            "status_code",
+            "error",
+            "message",
+            "retry_after_ms",
+            "retry_after",
+            "headers",
+            "other",
+            "é",
+        ];
+        const VALUES: [&str; 22] = [
+            "true",
+            "false",
+            "null",
+            "503",
+            "0",
+            "01",
+            "-1",
+            "-0",
+            "1.5",
+            "1e3",
+            "\"2\"",
+            "\"1.5\"",
+            "\"Thu, 01 Jan 2026 00:00:10 GMT\"",
+            "\"boom\"",
+            "\"a\\\"b\"",
+            "{}",
+            "{\"Retry-After\":\"4\"}",
+            "[1]",
+            "18446744073709551615",
+            "18446744073709551616",
+            "tru",
+            "\"\"",
+        ];
+        const SPACES: [&str; 4] = ["", " ", "\n\t", "\u{a0}"];
+        let mut rng = SplitMix64::new(7);
+        let mut pick = |len: usize| (rng.next_u64() % len as u64) as usize;
+        let mut answered = 0;
+        for _ in 0..20_000 {
+            let mut json = String::from(SPACES[pick(4)]);
+            json.push('{');
+            for index in 0..pick(5) {
+                if index > 0 {
+                    json.push(',');
+                }
+                json.push_str(SPACES[pick(4)]);
+                json.push_str(&format!("\"{}\"", KEYS[pick(KEYS.len())]));
+                json.push_str(SPACES[pick(4)]);
+                json.push(':');
+                json.push_str(VALUES[pick(VALUES.len())]);
+                json.push_str(SPACES[pick(4)]);
+            }
+            json.push('}');
+            match pick(8) {
+                0 => json.push(','),
+                1 => json.push_str(" x"),
+                2 => {
+                    json.pop();
+                }
+                _ => json.push_str(SPACES[pick(4)]),
+            }
+            let by_serde = if json.trim_start().starts_with('{') {
+                serde_json::from_str::<ErrorProbe>(&json).ok()
+            } else {
+                None
+            };
+            answered += usize::from(read_flat_object(&json, |_, _| {}).is_some());
+            assert_eq!(ErrorProbe::parse(&json), by_serde, "{json}");
+        }
+        // Both paths were exercised.
+        assert!((1_000..19_000).contains(&answered), "{answered}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use foldhash::HashMap;
+use crate::text_key::{Text, TextMap};
 
 use serde_json::{Map, Value, json};
 
@@ -176,7 +176,7 @@ impl Default for FlatRules {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct FlatConfig {
     global: FlatRules,
-    tools: HashMap<String, FlatRules>,
+    tools: TextMap<String, FlatRules>,
 }
 
 impl FlatConfig {
@@ -186,7 +186,7 @@ impl FlatConfig {
         if self.tools.is_empty() {
             return &self.global;
         }
-        self.tools.get(tool).unwrap_or(&self.global)
+        self.tools.get(&Text(tool)).unwrap_or(&self.global)
     }
 
     /// The global rules.
@@ -210,7 +210,7 @@ impl FlatConfig {
     pub(crate) fn read(map: &Map<String, Value>, errors: &mut Errors) -> Self {
         let keys = FlatKeys::of(map, &KeyPath::root());
         let global = read_rules(&keys, &KeyPath::root(), &FlatRules::default(), errors);
-        let mut tools = HashMap::default();
+        let mut tools = TextMap::default();
         if let Some(overrides) = keys.tool_overrides.as_ref().and_then(|f| f.mapping(errors)) {
             let overrides_path = KeyPath::root().key("tool_overrides");
             for (tool, value) in overrides {

@@ -12,8 +12,7 @@ use super::backoff::{DelayKind, DelayNotes};
 use super::classify::{Reason, Verdict};
 use crate::clock::Clock;
 use crate::config::{EffectivePolicy, MetadataFlags};
-use crate::json_text::{push_i64, push_thousandths, push_u64};
-use crate::rfc3339::push_utc_ms;
+use crate::json_text::{JsonSink, WriteJson, exact_text};
 
 /// The annotate step, built from the config.
 #[derive(Debug, Clone, Copy)]
@@ -36,14 +35,18 @@ impl Annotator {
         match self {
             Self::ContextForge => match trace_id {
                 None => Cow::Borrowed("{}"),
-                Some(_) => {
-                    let mut out = String::with_capacity(80);
-                    push_counts(&mut out, annotation);
-                    out.push_str("}}");
-                    Cow::Owned(out)
-                }
+                Some(_) => Cow::Owned(exact_text(&Counts(annotation))),
             },
-            Self::Explained(flags) => Cow::Owned(annotation.explain(flags, clock)),
+            Self::Explained(flags) => {
+                let next_retry_at = (flags.include_next_retry_time
+                    && annotation.decision == Decision::Retry)
+                    .then(|| clock.wall_ms().saturating_add(annotation.delay_ms));
+                Cow::Owned(exact_text(&Explanation {
+                    annotation,
+                    flags,
+                    next_retry_at,
+                }))
+            }
         }
     }
 }
@@ -66,14 +69,6 @@ pub(crate) struct Annotation<'a> {
     pub(crate) delay_kind: Option<DelayKind>,
 }
 
-/// Opens the metadata object with the two counts every schema reports.
-fn push_counts(out: &mut String, annotation: &Annotation<'_>) {
-    out.push_str(r#"{"retry_with_backoff":{"retry_count":"#);
-    push_u64(out, u64::from(annotation.retry_count));
-    out.push_str(r#","retry_delay_ms":"#);
-    push_u64(out, annotation.delay_ms);
-}
-
 impl<'a> Annotation<'a> {
     /// A success of `verdict` (the pipeline fills in the rest).
     pub(crate) fn new(verdict: &'a Verdict, notes: AdmissionNotes) -> Self {
@@ -89,79 +84,94 @@ impl<'a> Annotation<'a> {
             delay_kind: None,
         }
     }
+}
 
-    /// The nested schema's metadata object as JSON text, with the parts `flags` ask for.
-    /// Written by hand (the policy's JSON is serialized once, at configure time): this runs on
-    /// every call.
-    fn explain(&self, flags: &MetadataFlags, clock: &dyn Clock) -> String {
-        // Everything but the policy takes at most about 300 bytes (every count at 20 digits).
-        const FIXED_PART_BYTES: usize = 384;
-        let policy = self.policy.described_json();
-        let mut out = String::with_capacity(
-            FIXED_PART_BYTES
-                + if flags.include_policy {
-                    policy.len()
-                } else {
-                    0
-                },
-        );
-        push_counts(&mut out, self);
-        out.push_str(r#","decision":""#);
-        out.push_str(self.decision.as_str());
-        out.push_str(r#"","reason":""#);
-        out.push_str(self.reason.as_static_str());
-        if let Reason::Status(code) = self.reason {
-            out.push(':');
-            push_i64(&mut out, code);
+/// The ContextForge plugin's metadata: the two counts every schema reports.
+struct Counts<'a, 'p>(&'a Annotation<'p>);
+
+impl WriteJson for Counts<'_, '_> {
+    fn write_json<S: JsonSink>(&self, sink: &mut S) {
+        open_with_counts(sink, self.0);
+        sink.text("}}");
+    }
+}
+
+/// Opens the metadata object with the two counts every schema reports.
+fn open_with_counts(sink: &mut impl JsonSink, annotation: &Annotation<'_>) {
+    sink.text(r#"{"retry_with_backoff":{"retry_count":"#);
+    sink.unsigned(u64::from(annotation.retry_count));
+    sink.text(r#","retry_delay_ms":"#);
+    sink.unsigned(annotation.delay_ms);
+}
+
+/// The nested schema's metadata object, with the parts `flags` ask for. Written by hand (the
+/// policy's JSON is serialized once, at configure time): this runs on every call.
+struct Explanation<'a, 'p> {
+    annotation: &'a Annotation<'p>,
+    flags: &'a MetadataFlags,
+    /// The wall time of the retry, when reported.
+    next_retry_at: Option<u64>,
+}
+
+impl WriteJson for Explanation<'_, '_> {
+    fn write_json<S: JsonSink>(&self, sink: &mut S) {
+        let (annotation, flags) = (self.annotation, self.flags);
+        open_with_counts(sink, annotation);
+        sink.text(r#","decision":""#);
+        sink.text(annotation.decision.as_str());
+        sink.text(r#"","reason":""#);
+        sink.text(annotation.reason.as_static_str());
+        if let Reason::Status(code) = annotation.reason {
+            sink.ascii(b':');
+            sink.signed(code);
         }
-        out.push('"');
-        if let Some(hint_ms) = self.delay_notes.retry_after_ms {
-            out.push_str(r#","retry_after_ms":"#);
-            push_u64(&mut out, hint_ms);
+        sink.ascii(b'"');
+        if let Some(hint_ms) = annotation.delay_notes.retry_after_ms {
+            sink.text(r#","retry_after_ms":"#);
+            sink.unsigned(hint_ms);
         }
-        if let Some(kind) = self.delay_kind {
-            out.push_str(r#","delay_source":""#);
-            out.push_str(kind.as_str());
-            out.push('"');
+        if let Some(kind) = annotation.delay_kind {
+            sink.text(r#","delay_source":""#);
+            sink.text(kind.as_str());
+            sink.ascii(b'"');
         }
         if flags.include_attempt_count {
-            out.push_str(r#","attempt":"#);
-            push_u64(&mut out, u64::from(self.attempt));
-            out.push_str(r#","max_retries":"#);
-            push_u64(&mut out, u64::from(self.policy.policy().max_retries()));
+            sink.text(r#","attempt":"#);
+            sink.unsigned(u64::from(annotation.attempt));
+            sink.text(r#","max_retries":"#);
+            sink.unsigned(u64::from(annotation.policy.policy().max_retries()));
         }
         if flags.include_policy {
-            out.push_str(r#","policy":"#);
-            out.push_str(policy);
+            sink.text(r#","policy":"#);
+            sink.text(annotation.policy.described_json());
         }
-        if flags.include_next_retry_time && self.decision == Decision::Retry {
-            out.push_str(r#","next_retry_at":""#);
-            push_utc_ms(&mut out, clock.wall_ms().saturating_add(self.delay_ms));
-            out.push('"');
+        if let Some(at_ms) = self.next_retry_at {
+            sink.text(r#","next_retry_at":""#);
+            sink.utc_ms(at_ms);
+            sink.ascii(b'"');
         }
         if flags.include_circuit_breaker_state
-            && let Some(breaker) = self.notes.breaker
+            && let Some(breaker) = annotation.notes.breaker
         {
-            out.push_str(r#","circuit_breaker":{"state":""#);
-            out.push_str(breaker.state.as_str());
-            out.push_str(r#"","consecutive_failures":"#);
-            push_u64(&mut out, u64::from(breaker.consecutive_failures));
+            sink.text(r#","circuit_breaker":{"state":""#);
+            sink.text(breaker.state.as_str());
+            sink.text(r#"","consecutive_failures":"#);
+            sink.unsigned(u64::from(breaker.consecutive_failures));
             if !breaker.enabled {
-                out.push_str(r#","enabled":false"#);
+                sink.text(r#","enabled":false"#);
             }
-            out.push('}');
+            sink.ascii(b'}');
         }
         if flags.include_budget_state
-            && let Some(budget) = self.notes.budget
+            && let Some(budget) = annotation.notes.budget
         {
-            out.push_str(r#","retry_budget":{"tokens":"#);
-            push_thousandths(&mut out, budget.milli_tokens);
-            out.push_str(r#","max_tokens":"#);
-            push_u64(&mut out, u64::from(budget.max_tokens));
-            out.push('}');
+            sink.text(r#","retry_budget":{"tokens":"#);
+            sink.thousandths(budget.milli_tokens);
+            sink.text(r#","max_tokens":"#);
+            sink.unsigned(u64::from(budget.max_tokens));
+            sink.ascii(b'}');
         }
-        out.push_str("}}");
-        out
+        sink.text("}}");
     }
 }
 

@@ -22,6 +22,8 @@ use std::rc::Rc;
 
 use foldhash::HashMap;
 
+use crate::text_key::{Text, TextMap};
+
 use serde_json::{Map, Value, json};
 
 use classes::{PatternLayer, read_patterns, read_statuses};
@@ -65,7 +67,7 @@ pub(crate) struct NestedConfig {
     patterns: Vec<PatternLayer>,
     /// The built-in phrases and the patterns, compiled into one pass over the text.
     scanner: TextScanner,
-    tools: HashMap<String, usize>,
+    tools: TextMap<String, usize>,
     tool_names: Vec<String>,
     tool_layers: Vec<PolicyLayer>,
     /// `default_policy` over the built-in defaults.
@@ -125,7 +127,7 @@ impl NestedConfig {
         if self.tools.is_empty() {
             return ToolSlot(0);
         }
-        ToolSlot(self.tools.get(tool).map_or(0, |index| index + 1))
+        ToolSlot(self.tools.get(&Text(tool)).map_or(0, |index| index + 1))
     }
 
     /// The slot of the status code policy for `code`, if there is one.
