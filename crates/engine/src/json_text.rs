@@ -1,4 +1,5 @@
-//! Writing JSON text by hand on hot paths, into a string of exactly the text's size.
+//! Writing text by hand on hot paths (the metadata's JSON, the give-up warning), into a string
+//! of exactly the text's size.
 //!
 //! # Why a sink, measured then written
 //! The metadata is written twice through the same code: once into a [`Measure`] that only
@@ -11,8 +12,8 @@
 
 use crate::rfc3339::push_utc_ms;
 
-/// Where hand-written JSON text goes.
-pub(crate) trait JsonSink {
+/// Where hand-written text goes.
+pub(crate) trait TextSink {
     /// Appends `text` as it is.
     fn text(&mut self, text: &str);
 
@@ -68,7 +69,7 @@ const POWERS_OF_TEN: [u64; 19] = {
     powers
 };
 
-impl JsonSink for Measure {
+impl TextSink for Measure {
     fn text(&mut self, text: &str) {
         self.0 += text.len();
     }
@@ -89,7 +90,7 @@ impl JsonSink for Measure {
     }
 }
 
-impl JsonSink for String {
+impl TextSink for String {
     fn text(&mut self, text: &str) {
         self.push_str(text);
     }
@@ -144,18 +145,18 @@ fn push_pair(out: &mut String, pair: usize) {
     }
 }
 
-/// Something written as JSON text by hand.
-pub(crate) trait WriteJson {
+/// Something written as text by hand.
+pub(crate) trait WriteText {
     /// Writes the text into `sink` (the same text whatever the sink).
-    fn write_json<S: JsonSink>(&self, sink: &mut S);
+    fn write_text<S: TextSink>(&self, sink: &mut S);
 }
 
 /// The text of `value`, in a string of exactly its size.
-pub(crate) fn exact_text(value: &impl WriteJson) -> String {
+pub(crate) fn exact_text(value: &impl WriteText) -> String {
     let mut measure = Measure::default();
-    value.write_json(&mut measure);
+    value.write_text(&mut measure);
     let mut out = String::with_capacity(measure.0);
-    value.write_json(&mut out);
+    value.write_text(&mut out);
     out
 }
 

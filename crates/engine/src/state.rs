@@ -72,6 +72,11 @@ struct AgeEntry {
 /// `MAX_RETRIES_LIMIT + 1` are ever tracked).
 const MAX_RESTORED_FAILURES: u32 = 64;
 
+/// How many tools' request maps the store holds before it drops a map that empties: a tool
+/// whose requests fail and then recover in turn keeps its map rather than rebuilding it on
+/// every failure, and the maps of tools with nothing tracked stay bounded.
+const IDLE_TOOL_MAPS: usize = 64;
+
 /// Stale queue entries allowed beyond the live ones before the queue is compacted.
 const STALE_SLACK: usize = 64;
 
@@ -204,7 +209,7 @@ impl RequestStore {
         }
         let requests = self.by_tool.get_mut(&Text(tool))?;
         let state = requests.remove(&Text(request))?;
-        if requests.is_empty() {
+        if requests.is_empty() && self.by_tool.len() > IDLE_TOOL_MAPS {
             self.by_tool.remove(&Text(tool));
         }
         // Its queue entry is now stale and is skipped when it reaches the front.
@@ -253,7 +258,7 @@ impl RequestStore {
     /// Whether `entry` still stands for its pair's last failure.
     fn is_live(&self, entry: &AgeEntry) -> bool {
         self.by_tool
-            .get(&entry.tool)
+            .get(&Text(&entry.tool))
             .and_then(|requests| requests.get(&Text(&entry.request)))
             .is_some_and(|state| state.sequence == entry.sequence)
     }
@@ -275,13 +280,13 @@ impl RequestStore {
             return false;
         };
         if requests
-            .get(&entry.request)
+            .get(&Text(&entry.request))
             .is_none_or(|state| state.sequence != entry.sequence)
         {
             return false;
         }
         requests.remove(&Text(&entry.request));
-        if requests.is_empty() {
+        if requests.is_empty() && self.by_tool.len() > IDLE_TOOL_MAPS {
             self.by_tool.remove(&Text(&entry.tool));
         }
         self.tracked -= 1;
@@ -330,6 +335,21 @@ mod tests {
         assert_eq!(store.record_failure("a:b", "c", 0), 1);
         assert_eq!(store.record_failure("a", "b:c", 0), 1);
         assert_eq!(store.record_failure("a:b", "c", 0), 2);
+    }
+
+    #[test]
+    fn maps_of_tools_with_nothing_tracked_stay_bounded() {
+        let mut store = RequestStore::default();
+        for index in 0..1_000 {
+            let tool = format!("tool-{index}");
+            store.record_failure(&tool, "r", index);
+            assert_eq!(store.take(&tool, "r", || index), 1);
+        }
+        assert!(store.is_empty());
+        assert!(store.by_tool.len() <= IDLE_TOOL_MAPS + 1);
+        // A kept map serves the tool's next failure like a new one.
+        assert_eq!(store.record_failure("tool-999", "r", 2_000), 1);
+        assert_eq!(store.len(), 1);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::backoff::{DelayKind, DelayNotes};
 use super::classify::{Reason, Verdict};
 use crate::clock::Clock;
 use crate::config::{EffectivePolicy, MetadataFlags};
-use crate::json_text::{JsonSink, WriteJson, exact_text};
+use crate::json_text::{TextSink, WriteText, exact_text};
 
 /// The annotate step, built from the config.
 #[derive(Debug, Clone, Copy)]
@@ -89,15 +89,15 @@ impl<'a> Annotation<'a> {
 /// The ContextForge plugin's metadata: the two counts every schema reports.
 struct Counts<'a, 'p>(&'a Annotation<'p>);
 
-impl WriteJson for Counts<'_, '_> {
-    fn write_json<S: JsonSink>(&self, sink: &mut S) {
+impl WriteText for Counts<'_, '_> {
+    fn write_text<S: TextSink>(&self, sink: &mut S) {
         open_with_counts(sink, self.0);
         sink.text("}}");
     }
 }
 
 /// Opens the metadata object with the two counts every schema reports.
-fn open_with_counts(sink: &mut impl JsonSink, annotation: &Annotation<'_>) {
+fn open_with_counts(sink: &mut impl TextSink, annotation: &Annotation<'_>) {
     sink.text(r#"{"retry_with_backoff":{"retry_count":"#);
     sink.unsigned(u64::from(annotation.retry_count));
     sink.text(r#","retry_delay_ms":"#);
@@ -113,8 +113,8 @@ struct Explanation<'a, 'p> {
     next_retry_at: Option<u64>,
 }
 
-impl WriteJson for Explanation<'_, '_> {
-    fn write_json<S: JsonSink>(&self, sink: &mut S) {
+impl WriteText for Explanation<'_, '_> {
+    fn write_text<S: TextSink>(&self, sink: &mut S) {
         let (annotation, flags) = (self.annotation, self.flags);
         open_with_counts(sink, annotation);
         sink.text(r#","decision":""#);

@@ -27,6 +27,7 @@ use std::cell::Cell;
 use crate::call::{ToolCall, ToolDecision};
 use crate::clock::{Clock, Rng};
 use crate::config::{PluginConfig, Schema};
+use crate::json_text::{TextSink, WriteText, exact_text};
 use crate::snapshot::Snapshot;
 use crate::state::RequestStore;
 use crate::stats::{Outcome, StatsStore};
@@ -237,10 +238,11 @@ impl Pipeline {
                         requests.clear(call.tool, call.request_id);
                         annotation.decision = refusal;
                         if refusal == Decision::GiveUp {
-                            warning = Some(format!(
-                                "tool={} request_id={} exhausted after {failures} failure(s)",
-                                call.tool, call.request_id
-                            ));
+                            warning = Some(exact_text(&GiveUpWarning {
+                                tool: call.tool,
+                                request_id: call.request_id,
+                                failures,
+                            }));
                         }
                     }
                 }
@@ -284,6 +286,25 @@ impl Pipeline {
             rule.restore(snapshot, now_ms);
         }
         self.stats.restore(&snapshot.stats);
+    }
+}
+
+/// The warning of a give-up: `tool=T request_id=R exhausted after N failure(s)`.
+struct GiveUpWarning<'a> {
+    tool: &'a str,
+    request_id: &'a str,
+    failures: u32,
+}
+
+impl WriteText for GiveUpWarning<'_> {
+    fn write_text<S: TextSink>(&self, sink: &mut S) {
+        sink.text("tool=");
+        sink.text(self.tool);
+        sink.text(" request_id=");
+        sink.text(self.request_id);
+        sink.text(" exhausted after ");
+        sink.unsigned(u64::from(self.failures));
+        sink.text(" failure(s)");
     }
 }
 
