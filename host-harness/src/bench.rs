@@ -290,6 +290,67 @@ fn time_interleaved(
     Ok(samples.into_iter().map(median).collect())
 }
 
+/// Which backend [`profile_loop`] drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProfiledBackend {
+    /// The component.
+    Plugin,
+    /// The floor component.
+    Floor,
+    /// The engine called natively.
+    Native,
+}
+
+/// The plugin, the floor and the native engine, in that order, each configured with `config`.
+fn configured_backends(
+    plugin: &PluginRuntime,
+    floor: &PluginRuntime,
+    config: &str,
+) -> Result<[Backend; 3]> {
+    let env = GuestEnv::new(DEFAULT_START_WALL_MS, 1);
+    let mut backends = [
+        Backend::Wasm(plugin.instantiate(&env)?),
+        Backend::Wasm(floor.instantiate(&env)?),
+        Backend::Native(Box::new(NativePlugin::new(&env))),
+    ];
+    for backend in &mut backends {
+        backend
+            .call(&Configure(config))?
+            .map_err(|e| anyhow::anyhow!(e.text()))?;
+    }
+    Ok(backends)
+}
+
+/// Makes `calls` calls of every path whose name contains `only` on one backend, untimed: a
+/// loop for profilers. Under `valgrind --tool=callgrind --collect-atstart=no
+/// --toggle-collect='*ToolPostInvoke*invoke*'` it counts the x86 instructions of those calls
+/// alone (JIT code included), a repeatable measure of what a change costs, unlike time on a
+/// shared machine, and closer to it than fuel (which counts a `memory.copy` into the host or a
+/// 128-bit multiplication routine as one instruction).
+///
+/// # Errors
+/// A component that cannot be instantiated or configured, or a trap.
+pub fn profile_loop(
+    plugin: &PluginRuntime,
+    floor: &PluginRuntime,
+    backend: ProfiledBackend,
+    only: &str,
+    calls: u64,
+) -> Result<()> {
+    for case in cases().into_iter().filter(|case| case.path.contains(only)) {
+        let mut backends = configured_backends(plugin, floor, &case.config.to_string())?;
+        let index = match backend {
+            ProfiledBackend::Plugin => 0,
+            ProfiledBackend::Floor => 1,
+            ProfiledBackend::Native => 2,
+        };
+        for _ in 0..calls {
+            call_once(&mut backends[index], &case.hook, &case.context)?;
+        }
+    }
+    Ok(())
+}
+
 /// Measures every path (or those whose name contains `only`) on the plugin, the floor and the
 /// native engine.
 ///
@@ -316,18 +377,7 @@ pub fn run(
             ..options
         };
         let config = case.config.to_string();
-        let env = GuestEnv::new(DEFAULT_START_WALL_MS, 1);
-        let mut backends = [
-            Backend::Wasm(plugin.instantiate(&env)?),
-            Backend::Wasm(floor.instantiate(&env)?),
-            Backend::Native(Box::new(NativePlugin::new(&env))),
-        ];
-        for backend in &mut backends {
-            backend
-                .call(&Configure(&config))?
-                .map_err(|e| anyhow::anyhow!(e.text()))?;
-        }
-
+        let mut backends = configured_backends(plugin, floor, &config)?;
         let medians = time_interleaved(&mut backends, &case.hook, &case.context, options)?;
         let (plugin_ns, floor_ns, native_ns) = (medians[0], medians[1], medians[2]);
         rows.push(BenchRow {

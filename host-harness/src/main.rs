@@ -117,6 +117,13 @@ enum Command {
         /// throughput and execution bound measurements (for profiling one path).
         #[arg(long)]
         only: Option<String>,
+        /// Instead of measuring, make `--calls` untimed calls of the `--only` rows on this
+        /// backend alone (for callgrind or perf).
+        #[arg(long, value_enum, requires = "only")]
+        profile: Option<bench::ProfiledBackend>,
+        /// Calls per row for `--profile`.
+        #[arg(long, default_value_t = 20_000)]
+        calls: u64,
     },
 }
 
@@ -227,6 +234,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             iterations,
             runs,
             only,
+            profile,
+            calls,
         } => {
             let plugin_path = cli
                 .component
@@ -234,6 +243,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .unwrap_or_else(|| PathBuf::from(PLUGIN_WASM));
             let plugin = load_plugin(Some(&plugin_path))?;
             let floor = PluginRuntime::floor()?;
+            if let (Some(backend), Some(only)) = (profile, only.as_deref()) {
+                bench::profile_loop(&plugin, &floor, backend, only, calls)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let options = BenchOptions { iterations, runs };
             let wasm = std::fs::read(&plugin_path)
                 .with_context(|| format!("cannot read {}", plugin_path.display()))?;
