@@ -425,6 +425,30 @@ fn bench_prints_rows_with_the_floor() {
 }
 
 #[test]
+fn bench_profile_makes_untimed_calls_on_one_backend() {
+    for backend in ["plugin", "floor", "native"] {
+        let output = harness(&[
+            "bench",
+            "--only",
+            "resource_post_fetch",
+            "--profile",
+            backend,
+            "--calls",
+            "10",
+        ]);
+        assert!(output.status.success(), "{backend}: {}", stderr(&output));
+        assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    }
+    let nothing = harness(&["bench", "--only", "no such row", "--profile", "plugin"]);
+    assert!(!nothing.status.success());
+    assert!(
+        stderr(&nothing).contains("no bench row"),
+        "{}",
+        stderr(&nothing)
+    );
+}
+
+#[test]
 fn usage_error_exits_two() {
     assert_eq!(harness(&["no-such-command"]).status.code(), Some(2));
     let help = stdout(&harness(&["--help"]));

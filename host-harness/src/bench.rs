@@ -329,7 +329,7 @@ fn configured_backends(
 /// 128-bit multiplication routine as one instruction).
 ///
 /// # Errors
-/// A component that cannot be instantiated or configured, or a trap.
+/// No row matching `only`, a component that cannot be instantiated or configured, or a trap.
 pub fn profile_loop(
     plugin: &PluginRuntime,
     floor: &PluginRuntime,
@@ -337,7 +337,14 @@ pub fn profile_loop(
     only: &str,
     calls: u64,
 ) -> Result<()> {
-    for case in cases().into_iter().filter(|case| case.path.contains(only)) {
+    let chosen: Vec<Case> = cases()
+        .into_iter()
+        .filter(|case| case.path.contains(only))
+        .collect();
+    if chosen.is_empty() {
+        anyhow::bail!("no bench row's path contains `{only}`");
+    }
+    for case in chosen {
         let mut backends = configured_backends(plugin, floor, &case.config.to_string())?;
         let index = match backend {
             ProfiledBackend::Plugin => 0,
