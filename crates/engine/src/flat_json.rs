@@ -21,7 +21,6 @@ pub(crate) fn read_flat_object<'a>(
     mut member: impl FnMut(&'a str, JsonScalar<'a>),
 ) -> Option<()> {
     let bytes = json.as_bytes();
-    // The position is a local rather than a cursor's field, so that it stays in a register.
     let mut at = skip_whitespace(bytes, 0);
     at = expect(bytes, at, b'{')?;
     at = skip_whitespace(bytes, at);

@@ -207,14 +207,8 @@ impl RequestStore {
         if self.tracked == 0 {
             return None;
         }
-        let requests = self.by_tool.get_mut(&Text(tool))?;
-        let state = requests.remove(&Text(request))?;
-        if requests.is_empty() && self.by_tool.len() > IDLE_TOOL_MAPS {
-            self.by_tool.remove(&Text(tool));
-        }
         // Its queue entry is now stale and is skipped when it reaches the front.
-        self.tracked -= 1;
-        Some(state)
+        self.untrack(tool, request, None)
     }
 
     fn is_expired(&self, state: &RequestState, now_ms: u64) -> bool {
@@ -276,21 +270,33 @@ impl RequestStore {
 
     /// Forgets the pair `entry` stands for, if it is still live; returns whether it was.
     fn remove_live(&mut self, entry: &AgeEntry) -> bool {
-        let Some(requests) = self.by_tool.get_mut(&Text(&entry.tool)) else {
-            return false;
-        };
-        if requests
-            .get(&Text(&entry.request))
-            .is_none_or(|state| state.sequence != entry.sequence)
+        self.untrack(&entry.tool, &entry.request, Some(entry.sequence))
+            .is_some()
+    }
+
+    /// Forgets the pair (only if its last failure is `sequence`, when given) and returns its
+    /// state; the tool's map goes too once empty, unless the store holds few enough maps to
+    /// keep it ([`IDLE_TOOL_MAPS`]).
+    fn untrack(
+        &mut self,
+        tool: &str,
+        request: &str,
+        sequence: Option<u64>,
+    ) -> Option<RequestState> {
+        let requests = self.by_tool.get_mut(&Text(tool))?;
+        if let Some(sequence) = sequence
+            && requests
+                .get(&Text(request))
+                .is_none_or(|state| state.sequence != sequence)
         {
-            return false;
+            return None;
         }
-        requests.remove(&Text(&entry.request));
+        let state = requests.remove(&Text(request))?;
         if requests.is_empty() && self.by_tool.len() > IDLE_TOOL_MAPS {
-            self.by_tool.remove(&Text(&entry.tool));
+            self.by_tool.remove(&Text(tool));
         }
         self.tracked -= 1;
-        true
+        Some(state)
     }
 
     /// Drops the queue's expired front: entries behind it failed later.
