@@ -65,8 +65,6 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Measures per-call latency against the empty-bodied floor component and the native
-    /// engine.
     /// Drives the component with a synthetic workload against a failing upstream, in virtual
     /// time, and reports the load amplification, success rate, added latency, refusals and
     /// breaker opens (several configs: the same workload and seed for each).
@@ -103,6 +101,8 @@ enum Command {
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
     },
+    /// Measures per-call latency against the empty-bodied floor component and the native
+    /// engine.
     Bench {
         /// Print JSON instead of a table.
         #[arg(long)]
