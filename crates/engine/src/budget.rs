@@ -80,24 +80,33 @@ struct Bucket {
 /// The buckets of every tool seen failing, bounded to
 /// [`MAX_TRACKED_TOOLS`](crate::tool_event::MAX_TRACKED_TOOLS) (a forgotten tool
 /// starts full again).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct BudgetStore {
+    /// A bucket's size, in thousandths of a token (from the config, worked out once).
+    max_milli: u64,
+    /// What a success gives back, in thousandths of a token (likewise).
+    ratio_milli: u64,
     buckets: TextMap<Box<str>, Bucket>,
     /// A counter standing for recency: eviction drops the least recently used bucket.
     uses: u64,
 }
 
 impl BudgetStore {
-    /// Applies `event` to `tool`'s bucket under `config`. A success of a tool with a full
-    /// bucket creates nothing.
-    pub(crate) fn record(
-        &mut self,
-        tool: &str,
-        event: ToolEvent,
-        config: &BudgetConfig,
-    ) -> BudgetAnswer {
+    /// No bucket yet, under `config`.
+    pub(crate) fn new(config: &BudgetConfig) -> Self {
+        Self {
+            max_milli: config.max_milli(),
+            ratio_milli: config.ratio_milli(),
+            buckets: TextMap::default(),
+            uses: 0,
+        }
+    }
+
+    /// Applies `event` to `tool`'s bucket. A success of a tool with a full bucket creates
+    /// nothing.
+    pub(crate) fn record(&mut self, tool: &str, event: ToolEvent) -> BudgetAnswer {
         self.uses += 1;
-        let max = config.max_milli();
+        let max = self.max_milli;
         let bucket = match self.buckets.get_mut(&Text(tool)) {
             Some(bucket) => bucket,
             None if event == ToolEvent::RetryableFailure => {
@@ -116,7 +125,7 @@ impl BudgetStore {
         };
         bucket.last_used = self.uses;
         bucket.milli_tokens = match event {
-            ToolEvent::Success => (bucket.milli_tokens + config.ratio_milli()).min(max),
+            ToolEvent::Success => (bucket.milli_tokens + self.ratio_milli).min(max),
             ToolEvent::RetryableFailure => bucket.milli_tokens.saturating_sub(MILLI),
             ToolEvent::NonRetryableFailure => bucket.milli_tokens,
         };
@@ -137,15 +146,15 @@ impl BudgetStore {
             .collect()
     }
 
-    /// Puts back the buckets of a snapshot (tokens capped by `config`'s maximum).
-    pub(crate) fn restore(&mut self, saved: &[SavedBudget], config: &BudgetConfig) {
+    /// Puts back the buckets of a snapshot (tokens capped by the bucket size).
+    pub(crate) fn restore(&mut self, saved: &[SavedBudget]) {
         for budget in saved {
             make_room(&mut self.buckets, |bucket| bucket.last_used);
             self.uses += 1;
             self.buckets.insert(
                 budget.tool.as_str().into(),
                 Bucket {
-                    milli_tokens: budget.milli_tokens.min(config.max_milli()),
+                    milli_tokens: budget.milli_tokens.min(self.max_milli),
                     last_used: self.uses,
                 },
             );
@@ -172,9 +181,9 @@ mod tests {
 
     #[test]
     fn failures_spend_tokens_until_half_is_left() {
-        let mut store = BudgetStore::default();
+        let mut store = BudgetStore::new(&CONFIG);
         let answers: Vec<(u64, bool)> = (0..7)
-            .map(|_| store.record("t", Failure, &CONFIG))
+            .map(|_| store.record("t", Failure))
             .map(|a| (a.milli_tokens, a.admitted))
             .collect();
         assert_eq!(
@@ -193,39 +202,36 @@ mod tests {
 
     #[test]
     fn successes_refill_by_the_ratio_up_to_the_maximum() {
-        let mut store = BudgetStore::default();
+        let mut store = BudgetStore::new(&CONFIG);
         for _ in 0..5 {
-            store.record("t", Failure, &CONFIG);
+            store.record("t", Failure);
         }
-        let refilled = store.record("t", Success, &CONFIG);
+        let refilled = store.record("t", Success);
         assert_eq!(refilled.milli_tokens, 5_100);
         assert!(refilled.admitted);
         for _ in 0..100 {
-            store.record("t", Success, &CONFIG);
+            store.record("t", Success);
         }
-        assert_eq!(store.record("t", Success, &CONFIG).milli_tokens, 10_000);
+        assert_eq!(store.record("t", Success).milli_tokens, 10_000);
     }
 
     #[test]
     fn tokens_never_go_below_zero_and_neutral_failures_change_nothing() {
-        let mut store = BudgetStore::default();
+        let mut store = BudgetStore::new(&CONFIG);
         for _ in 0..20 {
-            store.record("t", Failure, &CONFIG);
+            store.record("t", Failure);
         }
-        assert_eq!(store.record("t", Failure, &CONFIG).milli_tokens, 0);
-        assert_eq!(
-            store.record("t", NonRetryableFailure, &CONFIG).milli_tokens,
-            0
-        );
+        assert_eq!(store.record("t", Failure).milli_tokens, 0);
+        assert_eq!(store.record("t", NonRetryableFailure).milli_tokens, 0);
     }
 
     #[test]
     fn tools_are_independent_and_successes_create_nothing() {
-        let mut store = BudgetStore::default();
-        store.record("a", Success, &CONFIG);
+        let mut store = BudgetStore::new(&CONFIG);
+        store.record("a", Success);
         assert_eq!(store.len(), 0);
-        store.record("a", Failure, &CONFIG);
-        assert_eq!(store.record("b", Failure, &CONFIG).milli_tokens, 9_000);
+        store.record("a", Failure);
+        assert_eq!(store.record("b", Failure).milli_tokens, 9_000);
         assert_eq!(store.len(), 2);
     }
 
@@ -235,8 +241,8 @@ mod tests {
             token_ratio: 0.0001,
             ..CONFIG
         };
-        let mut store = BudgetStore::default();
-        store.record("t", Failure, &config);
-        assert_eq!(store.record("t", Success, &config).milli_tokens, 9_001);
+        let mut store = BudgetStore::new(&config);
+        store.record("t", Failure);
+        assert_eq!(store.record("t", Success).milli_tokens, 9_001);
     }
 }

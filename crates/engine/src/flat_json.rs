@@ -12,129 +12,128 @@ use std::borrow::Cow;
 
 use crate::json_scalar::JsonScalar;
 
-/// Calls `member` with each key and value of `json`, in order, when `json` is a flat JSON
-/// object of plain scalars (the module's subset) with nothing after it but whitespace.
-/// Returns `None` for any other text, possibly after some calls to `member`: the caller must
-/// then discard what it collected.
+/// Calls `member` with each key (its bytes, between the quotes) and value of `json`, in
+/// order, when `json` is a flat JSON object of plain scalars (the module's subset) with nothing
+/// after it but whitespace. Returns `None` for any other text, possibly after some calls to
+/// `member`: the caller must then discard what it collected.
+///
+/// The text is walked as a shrinking slice, which keeps the loop's live values few: in wasm,
+/// every value more than the registers hold is a spill.
+#[inline(always)]
 pub(crate) fn read_flat_object<'a>(
     json: &'a str,
-    mut member: impl FnMut(&'a str, JsonScalar<'a>),
+    mut member: impl FnMut(&'a [u8], JsonScalar<'a>),
 ) -> Option<()> {
-    let bytes = json.as_bytes();
-    let mut at = skip_whitespace(bytes, 0);
-    at = expect(bytes, at, b'{')?;
-    at = skip_whitespace(bytes, at);
-    if bytes.get(at) == Some(&b'}') {
-        return at_end(bytes, at + 1);
+    let mut rest = skip_whitespace(json.as_bytes());
+    let [b'{', tail @ ..] = rest else {
+        return None;
+    };
+    rest = skip_whitespace(tail);
+    if let [b'}', tail @ ..] = rest {
+        return at_end(tail);
     }
     loop {
-        at = expect(bytes, at, b'"')?;
-        let key_end = string_end(bytes, at)?;
-        let key = json.get(at..key_end)?;
-        at = skip_whitespace(bytes, key_end + 1);
-        at = expect(bytes, at, b':')?;
-        at = skip_whitespace(bytes, at);
+        let [b'"', tail @ ..] = rest else {
+            return None;
+        };
+        let (key, tail) = plain_string(tail)?;
+        rest = skip_whitespace(tail);
+        let [b':', tail @ ..] = rest else {
+            return None;
+        };
+        rest = skip_whitespace(tail);
         let value;
-        (value, at) = scalar(json, at)?;
+        (value, rest) = match rest {
+            [b'"', tail @ ..] => {
+                let (text, tail) = plain_string(tail)?;
+                (JsonScalar::Text(Cow::Borrowed(text_of(json, text)?)), tail)
+            }
+            [b'0'..=b'9', ..] => {
+                let (value, tail) = integer(rest)?;
+                (JsonScalar::Unsigned(value), tail)
+            }
+            [b't', b'r', b'u', b'e', tail @ ..] => (JsonScalar::Bool(true), tail),
+            [b'f', b'a', b'l', b's', b'e', tail @ ..] => (JsonScalar::Bool(false), tail),
+            [b'n', b'u', b'l', b'l', tail @ ..] => (JsonScalar::Other, tail),
+            _ => return None,
+        };
         member(key, value);
-        at = skip_whitespace(bytes, at);
-        match bytes.get(at) {
-            Some(b'}') => return at_end(bytes, at + 1),
-            Some(b',') => at = skip_whitespace(bytes, at + 1),
+        rest = skip_whitespace(rest);
+        match rest {
+            [b'}', tail @ ..] => return at_end(tail),
+            [b',', tail @ ..] => rest = skip_whitespace(tail),
             _ => return None,
         }
     }
 }
 
-fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
-    while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
-        at += 1;
+/// `bytes` without its leading JSON whitespace.
+#[inline(always)]
+fn skip_whitespace(mut bytes: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t' | b'\n' | b'\r', tail @ ..] = bytes {
+        bytes = tail;
     }
-    at
+    bytes
 }
 
-/// The position after `byte`, if it is at `at`.
-fn expect(bytes: &[u8], at: usize, byte: u8) -> Option<usize> {
-    (bytes.get(at) == Some(&byte)).then_some(at + 1)
+/// Only whitespace is left.
+fn at_end(rest: &[u8]) -> Option<()> {
+    skip_whitespace(rest).is_empty().then_some(())
 }
 
-/// Only whitespace is left from `at`.
-fn at_end(bytes: &[u8], at: usize) -> Option<()> {
-    (skip_whitespace(bytes, at) == bytes.len()).then_some(())
+/// `part` (a slice of `json`'s bytes from one ASCII quote to the next) as text.
+fn text_of<'a>(json: &'a str, part: &[u8]) -> Option<&'a str> {
+    let start = (part.as_ptr() as usize).checked_sub(json.as_ptr() as usize)?;
+    json.get(start..start + part.len())
 }
 
-/// Where the string starting at `start` (after its opening quote) ends: the position of its
-/// closing quote, if it has no escape or control character before it (which serde_json
-/// decodes or rejects). Both ends are at ASCII quotes, so slicing there is on character
-/// boundaries.
-fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
-    let mut at = start;
+/// The plain string at the start of `bytes` (just after its opening quote) and what follows
+/// its closing quote, if it has no escape or control character (which serde_json decodes or
+/// rejects).
+#[inline(always)]
+fn plain_string(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut len = 0;
     // Eight bytes at a time: the first special byte of a word is where the string ends (or
     // where it stops being plain); the last few bytes of the text one at a time.
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let special = special_bytes(u64::from_le_bytes(chunk.try_into().ok()?));
-        if special != 0 {
-            at += (special.trailing_zeros() / 8) as usize;
-            return (bytes.get(at) == Some(&b'"')).then_some(at);
-        }
-        at += 8;
-    }
     loop {
-        match *bytes.get(at)? {
-            b'"' => return Some(at),
-            b'\\' | 0..0x20 => return None,
-            _ => at += 1,
+        if let Some(chunk) = bytes.get(len..len + 8) {
+            let special = special_bytes(u64::from_le_bytes(chunk.try_into().ok()?));
+            if special == 0 {
+                len += 8;
+                continue;
+            }
+            len += (special.trailing_zeros() / 8) as usize;
+        } else {
+            while let Some(byte) = bytes.get(len).filter(|&&byte| byte >= 0x20) {
+                if matches!(byte, b'"' | b'\\') {
+                    break;
+                }
+                len += 1;
+            }
         }
+        return match bytes.split_at_checked(len)? {
+            (text, [b'"', tail @ ..]) => Some((text, tail)),
+            _ => None,
+        };
     }
-}
-
-/// The scalar at `at` and the position after it.
-fn scalar(json: &str, at: usize) -> Option<(JsonScalar<'_>, usize)> {
-    let bytes = json.as_bytes();
-    match *bytes.get(at)? {
-        b'"' => {
-            let end = string_end(bytes, at + 1)?;
-            let text = json.get(at + 1..end)?;
-            Some((JsonScalar::Text(Cow::Borrowed(text)), end + 1))
-        }
-        b'0'..=b'9' => integer(bytes, at).map(|(value, at)| (JsonScalar::Unsigned(value), at)),
-        b't' => word(bytes, at, b"true", JsonScalar::Bool(true)),
-        b'f' => word(bytes, at, b"false", JsonScalar::Bool(false)),
-        b'n' => word(bytes, at, b"null", JsonScalar::Other),
-        _ => None,
-    }
-}
-
-fn word<'a>(
-    bytes: &[u8],
-    at: usize,
-    word: &[u8],
-    value: JsonScalar<'a>,
-) -> Option<(JsonScalar<'a>, usize)> {
-    bytes
-        .get(at..)?
-        .starts_with(word)
-        .then_some((value, at + word.len()))
 }
 
 /// An integer >= 0 in JSON's form (no leading zero), not followed by a fraction or an
 /// exponent, of at most 19 digits (so it fits in a `u64` without overflow checks, which cost a
-/// 128-bit multiplication in wasm; longer ones are left to serde_json); and the position
-/// after it.
-fn integer(bytes: &[u8], start: usize) -> Option<(u64, usize)> {
+/// 128-bit multiplication in wasm; longer ones are left to serde_json); and what follows it.
+#[inline(always)]
+fn integer(bytes: &[u8]) -> Option<(u64, &[u8])> {
     const MAX_DIGITS: usize = 19;
-    let mut at = start;
     let mut value: u64 = 0;
-    while let Some(&digit @ b'0'..=b'9') = bytes.get(at) {
-        if at - start == MAX_DIGITS {
-            return None;
-        }
-        value = value * 10 + u64::from(digit - b'0');
-        at += 1;
+    let mut rest = bytes;
+    while let [digit @ b'0'..=b'9', tail @ ..] = rest {
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
+        rest = tail;
     }
-    let leading_zero = bytes.get(start) == Some(&b'0') && at - start > 1;
-    let continues = matches!(bytes.get(at), Some(b'.' | b'e' | b'E'));
-    (!leading_zero && !continues).then_some((value, at))
+    let count = bytes.len() - rest.len();
+    let leading_zero = count > 1 && bytes.first() == Some(&b'0');
+    let continues = matches!(rest.first(), Some(b'.' | b'e' | b'E'));
+    (count <= MAX_DIGITS && !leading_zero && !continues).then_some((value, rest))
 }
 
 /// A word (read little-endian) with the high bit set in each byte that is a quote, a backslash
@@ -157,7 +156,9 @@ mod tests {
 
     fn members(json: &str) -> Option<Vec<(&str, JsonScalar<'_>)>> {
         let mut found = Vec::new();
-        read_flat_object(json, |key, value| found.push((key, value)))?;
+        read_flat_object(json, |key, value| {
+            found.push((std::str::from_utf8(key).unwrap(), value));
+        })?;
         Some(found)
     }
 

@@ -1,27 +1,32 @@
 //! Per-request retry state: consecutive failures per (tool, request id), bounded in time and
 //! in size.
 //!
-//! # Why a nested map and an age queue
-//! The pair is a real pair: tools are looked up first, then requests within the tool, so tool
-//! `a:b` with request `c` and tool `a` with request `b:c` never share a counter (the ContextForge
-//! plugin joined them with `:` into one string). Lookups borrow the caller's `&str`s, so the
-//! success path allocates nothing. A queue in order of failure makes both bounds cheap: entries
-//! idle for longer than the TTL are dropped from its front on every write, and when the store is
-//! full the least recently failed entry is evicted. The queue is cleaned lazily (an entry whose
-//! pair failed again or was forgotten is skipped when it reaches the front) and compacted when
-//! a push leaves stale entries outnumbering live ones, so every operation is amortised O(1) and
-//! the queue holds at most `2 x capacity + 64` entries. (An ordered map did the same in
-//! O(log n), which was most of the cost of a gateway's typical call: a first failure of a new
-//! request.) The queue is in time order because failures are recorded at a time that never
-//! goes back: a clock that does (a host's virtual clock set backwards) is read as the latest
-//! time seen.
+//! # Why one table of pairs and an age queue
+//! The pair is a real pair: its key holds the tool name and the request id apart (the tool's
+//! length says where one ends), so tool `a:b` with request `c` and tool `a` with request `b:c`
+//! never share a counter (the ContextForge plugin joined them with `:` into one string). One
+//! hash of both names finds a pair; lookups borrow the caller's `&str`s, so only a new pair
+//! allocates (its key, once). A queue in order of failure makes both bounds cheap: entries idle
+//! for longer than the TTL are dropped from its front on every write, and when the store is
+//! full the least recently failed entry is evicted. A queue entry names its pair by hash and
+//! failure sequence number (unique per failure), not by a copy of the names. The queue is
+//! cleaned lazily (an entry whose pair failed again or was forgotten is skipped when it reaches
+//! the front) and compacted when a push leaves stale entries outnumbering live ones, so every
+//! operation is amortised O(1) and the queue holds at most `2 x capacity + 64` entries. (An
+//! ordered map did the same in O(log n), which was most of the cost of a gateway's typical
+//! call: a first failure of a new request; a map of tools holding maps of requests hashed and
+//! compared each name separately, and kept the names twice.) The queue is in time order because
+//! failures are recorded at a time that never goes back: a clock that does (a host's virtual
+//! clock set backwards) is read as the latest time seen.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::hash::{BuildHasher, Hasher};
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 
 use crate::snapshot::SavedRequest;
-
-use crate::text_key::{Text, TextMap};
+use crate::text_key::same_text;
 
 /// How long a pair's failures are remembered after its last failure, in ms.
 pub(crate) const DEFAULT_REQUEST_TTL_MS: u64 = 300_000;
@@ -35,6 +40,7 @@ pub(crate) struct RequestState {
     pub failures: u32,
     /// Monotonic ms of the last failure.
     pub last_failure_ms: u64,
+    /// The number of the last failure (unique in the store's life): what queue entries match.
     sequence: u64,
 }
 
@@ -47,35 +53,65 @@ pub(crate) struct RequestState {
 pub(crate) struct RequestStore {
     ttl_ms: u64,
     capacity: usize,
-    by_tool: TextMap<Arc<str>, TextMap<Arc<str>, RequestState>>,
-    /// Failures in the order they happened, with the same keys as `by_tool` (shared rather than
-    /// copied: a new pair allocates its request id once, its tool name only when the tool is
-    /// new). An entry is live while its pair's `sequence` still matches.
+    /// The tracked pairs, each stored under [`RequestStore::hash`] of its names.
+    pairs: HashTable<TrackedPair>,
+    hasher: RandomState,
+    /// Failures in the order they happened. An entry is live while its pair's `sequence` still
+    /// matches.
     by_age: VecDeque<AgeEntry>,
-    /// Tracked pairs (live entries of `by_age`).
-    tracked: usize,
     /// The latest time a failure was recorded at, in ms.
     latest_ms: u64,
     next_sequence: u64,
 }
 
-/// One failure in the age queue.
+/// A tracked pair: its names and its state.
 #[derive(Debug, Clone)]
+struct TrackedPair {
+    /// The tool name followed by the request id.
+    names: Box<str>,
+    /// Where the tool name ends in `names`.
+    tool_len: usize,
+    state: RequestState,
+}
+
+impl TrackedPair {
+    fn new(tool: &str, request: &str, state: RequestState) -> Self {
+        let mut names = String::with_capacity(tool.len() + request.len());
+        names.push_str(tool);
+        names.push_str(request);
+        Self {
+            names: names.into_boxed_str(),
+            tool_len: tool.len(),
+            state,
+        }
+    }
+
+    fn tool(&self) -> &str {
+        self.names.get(..self.tool_len).unwrap_or_default()
+    }
+
+    fn request(&self) -> &str {
+        self.names.get(self.tool_len..).unwrap_or_default()
+    }
+
+    fn is(&self, tool: &str, request: &str) -> bool {
+        self.tool_len == tool.len()
+            && same_text(self.tool(), tool)
+            && same_text(self.request(), request)
+    }
+}
+
+/// One failure in the age queue: the pair's hash and the failure's sequence number.
+#[derive(Debug, Clone, Copy)]
 struct AgeEntry {
+    hash: u64,
     sequence: u64,
     last_failure_ms: u64,
-    tool: Arc<str>,
-    request: Arc<str>,
 }
 
 /// The most consecutive failures a restored pair gets (more than any budget allows: at most
 /// `MAX_RETRIES_LIMIT + 1` are ever tracked).
 const MAX_RESTORED_FAILURES: u32 = 64;
-
-/// How many tools' request maps the store holds before it drops a map that empties: a tool
-/// whose requests fail and then recover in turn keeps its map rather than rebuilding it on
-/// every failure, and the maps of tools with nothing tracked stay bounded.
-const IDLE_TOOL_MAPS: usize = 64;
 
 /// Stale queue entries allowed beyond the live ones before the queue is compacted.
 const STALE_SLACK: usize = 64;
@@ -93,9 +129,9 @@ impl RequestStore {
         Self {
             ttl_ms,
             capacity: capacity.max(1),
-            by_tool: TextMap::default(),
+            pairs: HashTable::new(),
+            hasher: RandomState::default(),
             by_age: VecDeque::new(),
-            tracked: 0,
             latest_ms: 0,
             next_sequence: 0,
         }
@@ -103,19 +139,20 @@ impl RequestStore {
 
     /// How many pairs are tracked.
     pub(crate) fn len(&self) -> usize {
-        self.tracked
+        self.pairs.len()
     }
 
     /// Whether no pair is tracked.
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.tracked == 0
+        self.pairs.is_empty()
     }
 
     /// The state of a pair, if tracked and not expired at `now_ms`.
     #[cfg(test)]
     pub(crate) fn get(&self, tool: &str, request: &str, now_ms: u64) -> Option<RequestState> {
-        let state = *self.by_tool.get(&Text(tool))?.get(&Text(request))?;
+        let hash = hash_names(&self.hasher, tool, request);
+        let state = self.pairs.find(hash, |pair| pair.is(tool, request))?.state;
         (!self.is_expired(&state, now_ms)).then_some(state)
     }
 
@@ -127,11 +164,14 @@ impl RequestStore {
         self.drop_expired(now_ms);
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        if let Some(state) = self
-            .by_tool
-            .get_mut(&Text(tool))
-            .and_then(|requests| requests.get_mut(&Text(request)))
-        {
+        let hash = hash_names(&self.hasher, tool, request);
+        let entry = AgeEntry {
+            hash,
+            sequence,
+            last_failure_ms: now_ms,
+        };
+        if let Some(pair) = self.pairs.find_mut(hash, |pair| pair.is(tool, request)) {
+            let state = &mut pair.state;
             let previous = state.sequence;
             state.failures = state.failures.saturating_add(1);
             state.last_failure_ms = now_ms;
@@ -139,33 +179,13 @@ impl RequestStore {
             let failures = state.failures;
             // The pair failed last as well (a request retried in a row): its entry is the
             // queue's newest, so it moves in place and the queue does not grow.
-            if let Some(newest) = self.by_age.back_mut()
-                && newest.sequence == previous
-            {
-                newest.sequence = sequence;
-                newest.last_failure_ms = now_ms;
-                return failures;
-            }
-            let requests = self.by_tool.get_key_value(&Text(tool));
-            if let Some((tool_key, request_key)) = requests.and_then(|(tool_key, requests)| {
-                requests
-                    .get_key_value(&Text(request))
-                    .map(|(request_key, _)| (Arc::clone(tool_key), Arc::clone(request_key)))
-            }) {
-                self.push(AgeEntry {
-                    sequence,
-                    last_failure_ms: now_ms,
-                    tool: tool_key,
-                    request: request_key,
-                });
+            match self.by_age.back_mut() {
+                Some(newest) if newest.sequence == previous => *newest = entry,
+                _ => self.push(entry),
             }
             return failures;
         }
-        let known_tool = self
-            .by_tool
-            .get_key_value(&Text(tool))
-            .map(|(tool, _)| Arc::clone(tool));
-        if self.tracked >= self.capacity {
+        if self.pairs.len() >= self.capacity {
             self.evict_oldest();
         }
         let state = RequestState {
@@ -173,19 +193,12 @@ impl RequestStore {
             last_failure_ms: now_ms,
             sequence,
         };
-        let request: Arc<str> = Arc::from(request);
-        let tool = known_tool.unwrap_or_else(|| Arc::from(tool));
-        self.by_tool
-            .entry(Arc::clone(&tool))
-            .or_default()
-            .insert(Arc::clone(&request), state);
-        self.tracked += 1;
-        self.push(AgeEntry {
-            sequence,
-            last_failure_ms: now_ms,
-            tool,
-            request,
-        });
+        let hasher = &self.hasher;
+        self.pairs
+            .insert_unique(hash, TrackedPair::new(tool, request, state), |pair| {
+                hash_names(hasher, pair.tool(), pair.request())
+            });
+        self.push(entry);
         1
     }
 
@@ -203,34 +216,42 @@ impl RequestStore {
             .map_or(0, |state| state.failures)
     }
 
+    /// Forgets the pair and returns its state. Its queue entry is now stale and is skipped
+    /// when it reaches the front.
     fn remove(&mut self, tool: &str, request: &str) -> Option<RequestState> {
-        if self.tracked == 0 {
+        if self.pairs.is_empty() {
             return None;
         }
-        // Its queue entry is now stale and is skipped when it reaches the front.
-        self.untrack(tool, request, None)
+        let hash = hash_names(&self.hasher, tool, request);
+        let (pair, _) = self
+            .pairs
+            .find_entry(hash, |pair| pair.is(tool, request))
+            .ok()?
+            .remove();
+        Some(pair.state)
     }
 
     fn is_expired(&self, state: &RequestState, now_ms: u64) -> bool {
         now_ms.saturating_sub(state.last_failure_ms) > self.ttl_ms
     }
 
+    /// The pair whose last failure `entry` is, if it still is.
+    fn live_pair(&self, entry: &AgeEntry) -> Option<&TrackedPair> {
+        self.pairs
+            .find(entry.hash, |pair| pair.state.sequence == entry.sequence)
+    }
+
     /// The tracked pairs at `now_ms`, oldest failure first, for a snapshot.
     pub(crate) fn save(&self, now_ms: u64) -> Vec<SavedRequest> {
         self.by_age
             .iter()
-            .filter(|entry| self.is_live(entry))
-            .filter_map(|entry| {
-                let state = self
-                    .by_tool
-                    .get(&Text(&entry.tool))?
-                    .get(&Text(&entry.request))?;
-                (!self.is_expired(state, now_ms)).then(|| SavedRequest {
-                    tool: entry.tool.to_string(),
-                    request: entry.request.to_string(),
-                    failures: state.failures,
-                    age_ms: now_ms.saturating_sub(state.last_failure_ms),
-                })
+            .filter_map(|entry| self.live_pair(entry))
+            .filter(|pair| !self.is_expired(&pair.state, now_ms))
+            .map(|pair| SavedRequest {
+                tool: pair.tool().to_owned(),
+                request: pair.request().to_owned(),
+                failures: pair.state.failures,
+                age_ms: now_ms.saturating_sub(pair.state.last_failure_ms),
             })
             .collect()
     }
@@ -249,54 +270,23 @@ impl RequestStore {
         }
     }
 
-    /// Whether `entry` still stands for its pair's last failure.
-    fn is_live(&self, entry: &AgeEntry) -> bool {
-        self.by_tool
-            .get(&Text(&entry.tool))
-            .and_then(|requests| requests.get(&Text(&entry.request)))
-            .is_some_and(|state| state.sequence == entry.sequence)
-    }
-
     /// Appends a failure to the queue, compacting it when stale entries outnumber live ones
     /// (amortised O(1): a compaction follows at least `tracked + STALE_SLACK` pushes).
     fn push(&mut self, entry: AgeEntry) {
         self.by_age.push_back(entry);
-        if self.by_age.len() > 2 * self.tracked + STALE_SLACK {
+        if self.by_age.len() > 2 * self.pairs.len() + STALE_SLACK {
             let mut queue = std::mem::take(&mut self.by_age);
-            queue.retain(|entry| self.is_live(entry));
+            queue.retain(|entry| self.live_pair(entry).is_some());
             self.by_age = queue;
         }
     }
 
-    /// Forgets the pair `entry` stands for, if it is still live; returns whether it was.
+    /// Forgets the pair whose last failure `entry` is, if it still is; returns whether it was.
     fn remove_live(&mut self, entry: &AgeEntry) -> bool {
-        self.untrack(&entry.tool, &entry.request, Some(entry.sequence))
-            .is_some()
-    }
-
-    /// Forgets the pair (only if its last failure is `sequence`, when given) and returns its
-    /// state; the tool's map goes too once empty, unless the store holds few enough maps to
-    /// keep it ([`IDLE_TOOL_MAPS`]).
-    fn untrack(
-        &mut self,
-        tool: &str,
-        request: &str,
-        sequence: Option<u64>,
-    ) -> Option<RequestState> {
-        let requests = self.by_tool.get_mut(&Text(tool))?;
-        if let Some(sequence) = sequence
-            && requests
-                .get(&Text(request))
-                .is_none_or(|state| state.sequence != sequence)
-        {
-            return None;
-        }
-        let state = requests.remove(&Text(request))?;
-        if requests.is_empty() && self.by_tool.len() > IDLE_TOOL_MAPS {
-            self.by_tool.remove(&Text(tool));
-        }
-        self.tracked -= 1;
-        Some(state)
+        self.pairs
+            .find_entry(entry.hash, |pair| pair.state.sequence == entry.sequence)
+            .map(|found| found.remove())
+            .is_ok()
     }
 
     /// Drops the queue's expired front: entries behind it failed later.
@@ -319,6 +309,16 @@ impl RequestStore {
             }
         }
     }
+}
+
+/// The hash of a pair's names: both, with the tool's length between them (so `a:b` + `c` and
+/// `a` + `b:c` hash apart, as they compare apart).
+fn hash_names(hasher: &RandomState, tool: &str, request: &str) -> u64 {
+    let mut state = hasher.build_hasher();
+    state.write(tool.as_bytes());
+    state.write_usize(tool.len());
+    state.write(request.as_bytes());
+    state.finish()
 }
 
 #[cfg(test)]
@@ -344,7 +344,7 @@ mod tests {
     }
 
     #[test]
-    fn maps_of_tools_with_nothing_tracked_stay_bounded() {
+    fn pairs_that_recover_leave_nothing_behind() {
         let mut store = RequestStore::default();
         for index in 0..1_000 {
             let tool = format!("tool-{index}");
@@ -352,10 +352,25 @@ mod tests {
             assert_eq!(store.take(&tool, "r", || index), 1);
         }
         assert!(store.is_empty());
-        assert!(store.by_tool.len() <= IDLE_TOOL_MAPS + 1);
-        // A kept map serves the tool's next failure like a new one.
+        assert!(store.by_age.len() <= STALE_SLACK + 1);
         assert_eq!(store.record_failure("tool-999", "r", 2_000), 1);
         assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn a_pair_keeps_its_names_apart() {
+        let pair = TrackedPair::new(
+            "a:b",
+            "c",
+            RequestState {
+                failures: 1,
+                last_failure_ms: 0,
+                sequence: 0,
+            },
+        );
+        assert_eq!((pair.tool(), pair.request()), ("a:b", "c"));
+        assert!(pair.is("a:b", "c"));
+        assert!(!pair.is("a", "b:c") && !pair.is("a:b", "") && !pair.is("a:bc", ""));
     }
 
     #[test]
@@ -421,7 +436,6 @@ mod tests {
             assert!(store.len() <= 1000);
         }
         assert_eq!(store.len(), 1000);
-        assert_eq!(store.by_tool["t"].len(), 1000);
     }
 
     #[test]

@@ -34,7 +34,11 @@ impl<K: Borrow<str> + ?Sized> Equivalent<K> for Text<'_> {
 /// `a == b`, comparing eight bytes at a time (and the last eight overlapping the previous
 /// word), without a call to `memcmp`.
 pub(crate) fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_text`] for bytes.
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let len = a.len();
     if len != b.len() {
         return false;

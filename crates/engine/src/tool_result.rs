@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::flat_json::read_flat_object;
 use crate::json_scalar::JsonScalar;
 use crate::retry_after::{RetryHint, header_hint, millis, seconds_or_date};
+use crate::text_key::same_bytes;
 
 /// A host's tool result, as the engine reads it.
 pub trait ToolResultView {
@@ -145,6 +146,14 @@ impl ErrorProbe {
         {
             return Some(probe);
         }
+        Self::parse_any(json)
+    }
+
+    /// [`ErrorProbe::parse`] by serde_json: kept out of line, so that the flat reader's
+    /// function stays small (the usual payload never comes here).
+    #[cold]
+    #[inline(never)]
+    fn parse_any(json: &str) -> Option<Self> {
         if !json.trim_start().starts_with('{') {
             return None;
         }
@@ -157,6 +166,7 @@ impl ErrorProbe {
     }
 
     /// Takes the scalar `value` of a member `key` (a `headers` scalar is a malformed hint).
+    #[inline(always)]
     fn take_scalar(&mut self, key: ProbeKey, value: JsonScalar<'_>) {
         match key {
             ProbeKey::IsError => self.is_error = value == JsonScalar::Bool(true),
@@ -185,15 +195,19 @@ enum ProbeKey {
 }
 
 impl ProbeKey {
-    fn of(key: &str) -> Self {
-        match key {
-            "isError" => Self::IsError,
-            "status_code" => Self::StatusCode,
-            "error" => Self::Error,
-            "message" => Self::Message,
-            "retry_after_ms" => Self::RetryAfterMs,
-            "retry_after" => Self::RetryAfter,
-            "headers" => Self::Headers,
+    /// The member `key` names. Dispatched on the length first, then compared word-wise: a
+    /// `str` comparison is a byte-loop `memcmp` call in wasm, and this runs per member.
+    #[inline(always)]
+    fn of(key: &[u8]) -> Self {
+        let is = |name: &str| same_bytes(key, name.as_bytes());
+        match key.len() {
+            5 if is("error") => Self::Error,
+            7 if is("isError") => Self::IsError,
+            7 if is("message") => Self::Message,
+            7 if is("headers") => Self::Headers,
+            11 if is("status_code") => Self::StatusCode,
+            11 if is("retry_after") => Self::RetryAfter,
+            14 if is("retry_after_ms") => Self::RetryAfterMs,
             _ => Self::Other,
         }
     }
@@ -208,7 +222,7 @@ impl<'de> Deserialize<'de> for ProbeKey {
                 f.write_str("an object key")
             }
             fn visit_str<E: de::Error>(self, key: &str) -> Result<ProbeKey, E> {
-                Ok(ProbeKey::of(key))
+                Ok(ProbeKey::of(key.as_bytes()))
             }
         }
         deserializer.deserialize_identifier(KeyVisitor)

@@ -141,6 +141,7 @@ impl NestedConfig {
     /// One pass over the error text whose parts `parts` yields: its built-in class (looked
     /// for only when `builtin` is set) and the slot of the first error pattern it matches.
     /// Without patterns and without `builtin`, the text is not read at all.
+    #[inline(always)]
     pub(crate) fn scan_text<'t, I: Iterator<Item = &'t str>>(
         &self,
         parts: impl Fn() -> I,
@@ -149,6 +150,17 @@ impl NestedConfig {
         if !builtin && self.patterns.is_empty() {
             return (None, None);
         }
+        self.scan_text_now(parts, builtin)
+    }
+
+    /// [`NestedConfig::scan_text`] once there is something to look for (kept out of line: a
+    /// status code failure with no error patterns configured skips it).
+    #[inline(never)]
+    fn scan_text_now<'t, I: Iterator<Item = &'t str>>(
+        &self,
+        parts: impl Fn() -> I,
+        builtin: bool,
+    ) -> (Option<BuiltinClass>, Option<ClassSlot>) {
         let findings = self.scanner.scan(parts, builtin);
         let slot = findings
             .pattern

@@ -17,16 +17,14 @@ impl RetryBudget {
     pub(crate) fn new(config: BudgetConfig) -> Self {
         Self {
             config,
-            buckets: BudgetStore::default(),
+            buckets: BudgetStore::new(&config),
         }
     }
 }
 
 impl AdmissionRule for RetryBudget {
     fn admit(&mut self, attempt: &Attempt<'_>, notes: &mut AdmissionNotes) -> Option<Decision> {
-        let answer = self
-            .buckets
-            .record(attempt.tool, attempt.event(), &self.config);
+        let answer = self.buckets.record(attempt.tool, attempt.event());
         notes.budget = Some(BudgetNote {
             milli_tokens: answer.milli_tokens,
             max_tokens: self.config.max_tokens,
@@ -39,6 +37,6 @@ impl AdmissionRule for RetryBudget {
     }
 
     fn restore(&mut self, snapshot: &Snapshot, _now_ms: u64) {
-        self.buckets.restore(&snapshot.budgets, &self.config);
+        self.buckets.restore(&snapshot.budgets);
     }
 }
