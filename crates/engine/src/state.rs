@@ -26,7 +26,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 use crate::snapshot::SavedRequest;
-use crate::text_key::same_text;
+use crate::text_key::same_bytes;
 
 /// How long a pair's failures are remembered after its last failure, in ms.
 pub(crate) const DEFAULT_REQUEST_TTL_MS: u64 = 300_000;
@@ -95,9 +95,14 @@ impl TrackedPair {
     }
 
     fn is(&self, tool: &str, request: &str) -> bool {
+        // Bytes, not `str` slices: no character-boundary checks on this path.
+        let Some((own_tool, own_request)) = self.names.as_bytes().split_at_checked(self.tool_len)
+        else {
+            return false;
+        };
         self.tool_len == tool.len()
-            && same_text(self.tool(), tool)
-            && same_text(self.request(), request)
+            && same_bytes(own_tool, tool.as_bytes())
+            && same_bytes(own_request, request.as_bytes())
     }
 }
 
