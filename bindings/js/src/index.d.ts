@@ -97,7 +97,15 @@ export declare class Plugin {
   resourcePostFetch(uri: string, content?: unknown, context?: CallContext): { metadata: Record<string, unknown> };
   /** The configuration in force: schema, effective keys, policy per tool and error class. */
   describe(): Record<string, unknown>;
+  /** Everything the plugin remembers, as a versioned JSON snapshot (times relative to now). */
+  exportState(): string;
+  /** Takes over an `exportState` snapshot (text or parsed) on top of the state in force;
+   * throws StateError for anything else. Configure first: the config is not part of it. */
+  importState(state: string | object): void;
 }
+
+/** A snapshot `importState` could not take; the state in force is unchanged. */
+export declare class StateError extends Error {}
 
 /** Options of `createPlugin`. */
 export interface PluginOptions {

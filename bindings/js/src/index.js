@@ -43,6 +43,15 @@ function configText(config) {
   return typeof config === 'string' ? config : JSON.stringify(config);
 }
 
+/** A snapshot `importState` could not take; the state in force is unchanged. */
+export class StateError extends Error {
+  /** @param {string} message the component's reason */
+  constructor(message) {
+    super(`the plugin refused the state snapshot: ${message}`);
+    this.name = 'StateError';
+  }
+}
+
 function configError(error) {
   const payload = error?.payload;
   if (payload?.tag === 'malformed') return new ConfigError([{ key: '', message: payload.val }]);
@@ -119,6 +128,31 @@ export class Plugin {
   /** The configuration in force: schema, every key's effective value, policy per tool and class. */
   describe() {
     return JSON.parse(this.#exports.describe());
+  }
+
+  /**
+   * Everything the plugin remembers (request counters, breakers, budgets, statistics) as a
+   * versioned JSON snapshot whose times are relative to now, for another plugin under the same
+   * config to take over (`importState`): a worker handing over before it restarts.
+   * @returns {string} the snapshot as JSON text
+   */
+  exportState() {
+    return this.#exports.exportState();
+  }
+
+  /**
+   * Takes over the state of an `exportState` snapshot (its text, or the parsed object), on top
+   * of the state in force and re-anchored to this plugin's clock. The config is not part of a
+   * snapshot: configure first. Throws a `StateError` for anything that is not a snapshot of a
+   * version the component reads; the state in force is then unchanged.
+   * @param {string|object} state
+   */
+  importState(state) {
+    try {
+      this.#exports.importState(typeof state === 'string' ? state : JSON.stringify(state));
+    } catch (error) {
+      throw typeof error?.payload === 'string' ? new StateError(error.payload) : error;
+    }
   }
 }
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ConfigError, createPlugin, JsonText, SeededRandom, VirtualClock } from '../src/index.js';
+import { ConfigError, createPlugin, JsonText, SeededRandom, StateError, VirtualClock } from '../src/index.js';
 
 const unavailable = (status = 503) => ({
   content: [{ type: 'text', text: 'upstream unavailable' }],
@@ -156,4 +156,26 @@ test('stats count decisions per tool; the remaining time and annotations reach t
   assert.equal(stats.t.retries_granted, 1);
   assert.equal(stats.t.failures.give_up, 1);
   assert.equal(stats.mail.failures.unsafe_to_retry, 1);
+});
+
+test('exportState hands a request count and statistics to another plugin; importState refuses garbage', () => {
+  const config = { default_policy: { max_retries: 5, jitter: false } };
+  const before = createPlugin({ config });
+  before.toolPostInvoke('t', { isError: true }, { requestId: 'r' });
+  before.toolPostInvoke('t', { isError: true }, { requestId: 'r' });
+  const snapshot = before.exportState();
+  assert.equal(typeof snapshot, 'string');
+
+  const after = createPlugin({ config });
+  after.importState(snapshot);
+  const third = after.toolPostInvoke('t', { isError: true }, { requestId: 'r' });
+  assert.equal(third.metadata.retry_with_backoff.retry_count, 3);
+  assert.equal(after.stats().t.calls, 3);
+
+  const parsed = createPlugin({ config });
+  parsed.importState(JSON.parse(snapshot));
+  assert.equal(parsed.toolPostInvoke('t', { isError: true }, { requestId: 'r' }).metadata.retry_with_backoff.retry_count, 3);
+
+  assert.throws(() => after.importState('not a snapshot'), StateError);
+  assert.equal(after.toolPostInvoke('t', { isError: true }, { requestId: 'r' }).metadata.retry_with_backoff.retry_count, 4);
 });
