@@ -60,3 +60,44 @@ fn pool_configure_reports_a_refusal() {
             .is_err()
     );
 }
+
+/// A pool's state, exported and imported into a pool of another size: every tool's request
+/// counters and statistics carry over, whichever instance owns it on either side.
+#[test]
+fn pool_state_moves_to_a_pool_of_another_size() {
+    let runtime = PluginRuntime::plugin().unwrap();
+    let config = Configure(r#"{"max_retries": 5, "jitter": false}"#);
+    let tools: Vec<String> = (0..6).map(|i| format!("tool-{i}")).collect();
+    let fail = |pool: &PluginPool, tool: &str| {
+        let failure = payload::tool_payload(tool, &json!({"isError": true}));
+        let context = PluginContext::for_request("r");
+        pool.call(&ToolPostInvoke {
+            payload: &failure,
+            context: &context,
+        })
+        .unwrap()
+        .retry_delay_ms
+    };
+    let before = PluginPool::new(&runtime, 3, &GuestEnv::new(0, 1)).unwrap();
+    before.call(&config).unwrap().unwrap();
+    for tool in &tools {
+        assert_eq!((fail(&before, tool), fail(&before, tool)), (200, 400));
+    }
+    let snapshot = before.export_state().unwrap();
+    for shards in [1, 2] {
+        let after = PluginPool::new(&runtime, shards, &GuestEnv::new(0, 1)).unwrap();
+        after.call(&config).unwrap().unwrap();
+        assert_eq!(after.import_state(&snapshot).unwrap(), Ok(()));
+        for tool in &tools {
+            assert_eq!(fail(&after, tool), 800, "{tool} on {shards} instance(s)");
+        }
+        let stats = after.stats().unwrap();
+        for tool in &tools {
+            assert_eq!(stats[tool]["calls"], 3, "{tool}");
+        }
+        // A refusal changes nothing.
+        assert!(after.import_state("not a snapshot").unwrap().is_err());
+        assert!(after.import_state(r#"{"version": 99}"#).unwrap().is_err());
+        assert_eq!(fail(&after, &tools[0]), 1_600);
+    }
+}

@@ -38,6 +38,14 @@ create_exception!(
      pair; the message names the key, the rule and the bad value."
 );
 
+create_exception!(
+    _native,
+    StateError,
+    PyValueError,
+    "The plugin refused a state snapshot (text that is not one, or of another version); the \
+     state in force is unchanged."
+);
+
 /// A host or guest failure (a trap, or a component that cannot load) as a Python error.
 fn host_error(err: &anyhow::Error) -> PyErr {
     PyRuntimeError::new_err(format!("{err:#}"))
@@ -455,6 +463,26 @@ impl PyPlugin {
         json::parse_to_python(py, &text)
     }
 
+    /// Everything the plugin remembers (request counters, breakers, budgets, statistics) as a
+    /// versioned JSON snapshot whose times are relative to now, merged over the plugin's
+    /// instances, for another plugin under the same config (any number of shards) to take over.
+    fn export_state(&self) -> PyResult<String> {
+        self.pool.export_state().map_err(|err| host_error(&err))
+    }
+
+    /// Takes over a snapshot of `export_state` (its text, or the parsed dict), on top of the
+    /// state in force; configure first (the config is not part of it). Raises `StateError` for
+    /// anything that is not a snapshot; the state in force is then unchanged.
+    fn import_state(&self, state: &Bound<'_, PyAny>) -> PyResult<()> {
+        let text = config_text(Some(state))?;
+        self.pool
+            .import_state(&text)
+            .map_err(|err| host_error(&err))?
+            .map_err(|reason| {
+                StateError::new_err(format!("the plugin refused the state snapshot: {reason}"))
+            })
+    }
+
     /// How many component instances serve this plugin.
     #[getter]
     fn shards(&self) -> usize {
@@ -466,6 +494,7 @@ impl PyPlugin {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConfigError", m.py().get_type::<ConfigError>())?;
+    m.add("StateError", m.py().get_type::<StateError>())?;
     m.add_class::<PyVirtualClock>()?;
     m.add_class::<PyComponent>()?;
     m.add_class::<PyPlugin>()?;

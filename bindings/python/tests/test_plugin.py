@@ -12,6 +12,7 @@ from retry_with_backoff_component import (
     Component,
     ConfigError,
     Plugin,
+    StateError,
     ToolDecision,
     VirtualClock,
     component_bytes,
@@ -276,3 +277,25 @@ def test_remaining_time_and_annotations_reach_the_component():
     assert unsafe.metadata["retry_with_backoff"]["decision"] == "unsafe_to_retry"
     late = plugin.tool_post_invoke("report", {"isError": True}, "r2", remaining_ms=100)
     assert late.metadata["retry_with_backoff"]["decision"] == "deadline_exceeded"
+
+
+def test_state_moves_to_a_plugin_with_another_number_of_shards():
+    config = {"max_retries": 5, "jitter": False}
+    before = Plugin(config, shards=3)
+    tools = [f"tool-{index}" for index in range(6)]
+    for tool in tools:
+        before.tool_post_invoke(tool, {"isError": True}, "r")
+        before.tool_post_invoke(tool, {"isError": True}, "r")
+    snapshot = before.export_state()
+    assert isinstance(snapshot, str)
+    for shards, state in ((1, snapshot), (2, json.loads(snapshot))):
+        after = Plugin(config, shards=shards)
+        after.import_state(state)
+        for tool in tools:
+            assert after.tool_post_invoke(tool, {"isError": True}, "r").retry_delay_ms == 800
+            assert after.stats()[tool]["calls"] == 3
+        with pytest.raises(StateError):
+            after.import_state("not a snapshot")
+        with pytest.raises(StateError):
+            after.import_state({"version": 99})
+        assert after.tool_post_invoke(tools[0], {"isError": True}, "r").retry_delay_ms == 1600

@@ -9,7 +9,7 @@ use anyhow::Result;
 use serde_json::{Map, Value};
 
 use crate::guest_env::GuestEnv;
-use crate::hook::{Hook, Route, Stats};
+use crate::hook::{ExportState, Hook, ImportState, Route, Stats};
 use crate::runtime::PluginRuntime;
 use crate::supervisor::SupervisedPlugin;
 
@@ -100,6 +100,107 @@ impl PluginPool {
             }
         }
         Ok(Value::Object(merged))
+    }
+}
+
+/// The statistics entry that sums tools past the bound (on any instance); kept by the first.
+const OTHER_TOOLS: &str = "(other tools)";
+
+impl PluginPool {
+    /// The state of the whole pool as one snapshot (the format of the component's
+    /// `export-state`): each instance's lists of requests, breakers and budgets joined, its
+    /// statistics merged as [`PluginPool::stats`] merges them. Another pool of any size (or a
+    /// single instance) takes it over with [`PluginPool::import_state`].
+    ///
+    /// # Errors
+    /// A call trapped (that instance has been replaced).
+    pub fn export_state(&self) -> Result<String> {
+        if self.shards.len() == 1 {
+            return lock(&self.shards[0]).call(&ExportState);
+        }
+        let mut merged = Map::new();
+        for shard in &self.shards {
+            let text = lock(shard).call(&ExportState)?;
+            let Ok(Value::Object(snapshot)) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
+            for (key, value) in snapshot {
+                match (merged.get_mut(&key), value) {
+                    (Some(Value::Array(into)), Value::Array(more)) => into.extend(more),
+                    (Some(into @ Value::Object(_)), more @ Value::Object(_)) => {
+                        add_counts(into, &more);
+                    }
+                    (Some(_), _) => {}
+                    (None, value) => {
+                        merged.insert(key, value);
+                    }
+                }
+            }
+        }
+        Ok(Value::Object(merged).to_string())
+    }
+
+    /// Takes over a snapshot of [`PluginPool::export_state`] (or of one instance's
+    /// `export-state`), on top of the state in force: every tool's part goes to the instance
+    /// that owns the tool. The config is not part of a snapshot: configure first.
+    ///
+    /// # Errors
+    /// `Ok(Err(reason))` when the component refuses the snapshot (text that is not a snapshot,
+    /// another version): the first instance is asked first, so a refusal leaves the pool as it
+    /// was. `Err` when a call trapped.
+    pub fn import_state(&self, state: &str) -> Result<Result<(), String>> {
+        if self.shards.len() == 1 {
+            return lock(&self.shards[0]).call(&ImportState(state));
+        }
+        let Ok(Value::Object(snapshot)) = serde_json::from_str::<Value>(state) else {
+            // Not an object: the component words the refusal.
+            return lock(&self.shards[0]).call(&ImportState(state));
+        };
+        let mut parts = vec![Map::new(); self.shards.len()];
+        for (key, value) in snapshot {
+            match value {
+                Value::Array(items) => {
+                    for part in &mut parts {
+                        part.insert(key.clone(), Value::Array(Vec::new()));
+                    }
+                    for item in items {
+                        let owner = item
+                            .get("tool")
+                            .and_then(Value::as_str)
+                            .map_or(0, |tool| self.shard_of(tool));
+                        if let Some(Value::Array(list)) = parts[owner].get_mut(&key) {
+                            list.push(item);
+                        }
+                    }
+                }
+                Value::Object(tools) => {
+                    for part in &mut parts {
+                        part.insert(key.clone(), Value::Object(Map::new()));
+                    }
+                    for (tool, entry) in tools {
+                        let owner = if tool == OTHER_TOOLS {
+                            0
+                        } else {
+                            self.shard_of(&tool)
+                        };
+                        if let Some(Value::Object(map)) = parts[owner].get_mut(&key) {
+                            map.insert(tool, entry);
+                        }
+                    }
+                }
+                other => {
+                    for part in &mut parts {
+                        part.insert(key.clone(), other.clone());
+                    }
+                }
+            }
+        }
+        for (shard, part) in self.shards.iter().zip(parts) {
+            if let Err(reason) = lock(shard).call(&ImportState(&Value::Object(part).to_string()))? {
+                return Ok(Err(reason));
+            }
+        }
+        Ok(Ok(()))
     }
 }
 

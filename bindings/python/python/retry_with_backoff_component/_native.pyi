@@ -7,6 +7,9 @@ from typing import Any, Mapping
 DEFAULT_START_WALL_MS: int
 """The default wall clock of a ``VirtualClock`` at 0: 2026-01-01T00:00:00Z, in Unix ms."""
 
+class StateError(ValueError):
+    """The plugin refused a state snapshot; the state in force is unchanged."""
+
 class ConfigError(ValueError):
     """The plugin refused a configuration; the previous one stays in force."""
 
@@ -98,6 +101,12 @@ class Plugin:
         ``retries_granted``, ``recovered``, ``total_delay_ms``, ``breaker_opens``)."""
     def describe(self) -> dict[str, Any]:
         """The configuration in force: schema, effective keys, policy per tool and class."""
+    def export_state(self) -> str:
+        """Everything the plugin remembers, as a versioned JSON snapshot (times relative to now),
+        merged over its instances."""
+    def import_state(self, state: str | dict[str, Any]) -> None:
+        """Takes over an ``export_state`` snapshot on top of the state in force (configure
+        first); raises ``StateError`` for anything else, changing nothing."""
     @property
     def shards(self) -> int:
         """How many component instances serve this plugin."""
