@@ -85,11 +85,7 @@ impl PluginPool {
     /// A call trapped (that instance has been replaced, and its counts start again).
     pub fn stats(&self) -> Result<Value> {
         let mut merged = Map::new();
-        for shard in &self.shards {
-            let text = lock(shard).call(&Stats)?;
-            let Ok(Value::Object(tools)) = serde_json::from_str::<Value>(&text) else {
-                continue;
-            };
+        for tools in self.objects_of_every_shard(&Stats)? {
             for (tool, counts) in tools {
                 match merged.get_mut(&tool) {
                     Some(existing) => add_counts(existing, &counts),
@@ -119,11 +115,7 @@ impl PluginPool {
             return lock(&self.shards[0]).call(&ExportState);
         }
         let mut merged = Map::new();
-        for shard in &self.shards {
-            let text = lock(shard).call(&ExportState)?;
-            let Ok(Value::Object(snapshot)) = serde_json::from_str::<Value>(&text) else {
-                continue;
-            };
+        for snapshot in self.objects_of_every_shard(&ExportState)? {
             for (key, value) in snapshot {
                 match (merged.get_mut(&key), value) {
                     (Some(Value::Array(into)), Value::Array(more)) => into.extend(more),
@@ -201,6 +193,23 @@ impl PluginPool {
             }
         }
         Ok(Ok(()))
+    }
+}
+
+impl PluginPool {
+    /// The JSON object each instance answers to `query` (an answer that is not one is skipped).
+    fn objects_of_every_shard<H: Hook<Output = String>>(
+        &self,
+        query: &H,
+    ) -> Result<Vec<Map<String, Value>>> {
+        let mut objects = Vec::with_capacity(self.shards.len());
+        for shard in &self.shards {
+            let text = lock(shard).call(query)?;
+            if let Ok(Value::Object(object)) = serde_json::from_str::<Value>(&text) {
+                objects.push(object);
+            }
+        }
+        Ok(objects)
     }
 }
 
