@@ -1,14 +1,14 @@
-//! Writing text by hand on hot paths (the metadata's JSON, the give-up warning), into a string
-//! of exactly the text's size.
+//! Writing text by hand on hot paths (the metadata's JSON, the give-up warning), returned in a
+//! string of exactly the text's size.
 //!
-//! # Why a sink, measured then written
-//! The metadata is written twice through the same code: once into a [`Measure`] that only
-//! counts bytes, then into a `String` of exactly that capacity. A string with spare capacity
-//! costs a `realloc` when the component returns it (the WIT lowering shrinks it to a boxed
-//! slice), which was dearer than counting. Integers are written digit by digit rather than
-//! through `core::fmt` (whose machinery cost more than the rest of a decision) or a digit
-//! buffer appended at once (in wasm, a copy of unknown length is a `memory.copy` call into the
-//! host).
+//! # Why a reused buffer, copied out
+//! The text is written into a [`TextBuffer`] kept from call to call (its capacity stays), then
+//! copied into a string of exactly its length. A returned string with spare capacity costs a
+//! `realloc` when the component hands it over (the WIT lowering shrinks it to a boxed slice),
+//! and measuring the text first, to allocate it at its size, cost more than the copy (about
+//! 180 instructions a decision). Integers are written digit by digit rather than through
+//! `core::fmt` (whose machinery cost more than the rest of a decision) or a digit buffer
+//! appended at once (in wasm, a copy of unknown length is a `memory.copy` call into the host).
 
 use crate::rfc3339::push_utc_ms;
 
@@ -49,44 +49,6 @@ pub(crate) trait TextSink {
             fraction %= divisor;
             divisor /= 10;
         }
-    }
-}
-
-/// A sink that counts the bytes written to it.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Measure(pub usize);
-
-/// 10, 100, ... 10^19: a number has one digit more than the powers it reaches.
-const POWERS_OF_TEN: [u64; 19] = {
-    let mut powers = [0; 19];
-    let mut index = 0;
-    let mut power: u64 = 10;
-    while index < 19 {
-        powers[index] = power;
-        power = power.wrapping_mul(10);
-        index += 1;
-    }
-    powers
-};
-
-impl TextSink for Measure {
-    fn text(&mut self, text: &str) {
-        self.0 += text.len();
-    }
-
-    fn ascii(&mut self, _byte: u8) {
-        self.0 += 1;
-    }
-
-    fn unsigned(&mut self, value: u64) {
-        self.0 += 1 + POWERS_OF_TEN
-            .iter()
-            .take_while(|&&power| value >= power)
-            .count();
-    }
-
-    fn utc_ms(&mut self, _unix_ms: u64) {
-        self.0 += 24;
     }
 }
 
@@ -151,35 +113,52 @@ pub(crate) trait WriteText {
     fn write_text<S: TextSink>(&self, sink: &mut S);
 }
 
-/// The text of `value`, in a string of exactly its size.
-pub(crate) fn exact_text(value: &impl WriteText) -> String {
-    let mut measure = Measure::default();
-    value.write_text(&mut measure);
-    let mut out = String::with_capacity(measure.0);
-    value.write_text(&mut out);
-    out
+/// A buffer for text written by hand, reused from call to call: it holds as much as the longest
+/// text written into it, which the config bounds (the metadata's policy is the longest part).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TextBuffer(String);
+
+impl TextBuffer {
+    /// The text of `value`, in a string of exactly its size.
+    pub(crate) fn text_of(&mut self, value: &impl WriteText) -> String {
+        self.0.clear();
+        value.write_text(&mut self.0);
+        String::from(self.0.as_str())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Runs the writing `$body` on a [`Measure`] and then on a string of that size.
-    macro_rules! both {
+    /// The text `$body` writes into a string.
+    macro_rules! written {
         (|$sink:ident| $body:expr) => {{
-            let mut measure = Measure::default();
-            {
-                let $sink = &mut measure;
-                $body;
-            }
-            let mut text = String::with_capacity(measure.0);
+            let mut text = String::new();
             {
                 let $sink = &mut text;
                 $body;
             }
-            assert_eq!(text.capacity(), text.len(), "{text}");
             text
         }};
+    }
+
+    #[test]
+    fn a_buffer_hands_out_text_of_exactly_its_size_and_is_reused() {
+        struct Number(u64);
+        impl WriteText for Number {
+            fn write_text<S: TextSink>(&self, sink: &mut S) {
+                sink.text("n=");
+                sink.unsigned(self.0);
+            }
+        }
+        let mut buffer = TextBuffer::default();
+        for (value, expected) in [(123_456, "n=123456"), (7, "n=7")] {
+            let text = buffer.text_of(&Number(value));
+            assert_eq!(text, expected);
+            assert_eq!(text.capacity(), text.len());
+        }
+        assert!(buffer.0.capacity() >= "n=123456".len(), "kept its capacity");
     }
 
     #[test]
@@ -204,7 +183,7 @@ mod tests {
             10_000_000_000_000_000_000,
             u64::MAX,
         ] {
-            assert_eq!(both!(|sink| sink.unsigned(value)), value.to_string());
+            assert_eq!(written!(|sink| sink.unsigned(value)), value.to_string());
         }
     }
 
@@ -217,20 +196,20 @@ mod tests {
             (1, "0.001"),
             (5_050, "5.05"),
         ] {
-            assert_eq!(both!(|sink| sink.thousandths(value)), text);
+            assert_eq!(written!(|sink| sink.thousandths(value)), text);
         }
     }
 
     #[test]
     fn signed_handles_signs() {
         for value in [0, -1, 42, i64::MIN, i64::MAX] {
-            assert_eq!(both!(|sink| sink.signed(value)), value.to_string());
+            assert_eq!(written!(|sink| sink.signed(value)), value.to_string());
         }
     }
 
     #[test]
-    fn text_ascii_and_times_are_measured_exactly() {
-        let text = both!(|sink| {
+    fn text_ascii_and_times_are_written() {
+        let text = written!(|sink| {
             sink.text("{\"at\":\"é");
             sink.utc_ms(1_767_225_600_200);
             sink.ascii(b'"')

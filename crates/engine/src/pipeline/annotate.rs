@@ -12,7 +12,7 @@ use super::backoff::{DelayKind, DelayNotes};
 use super::classify::{Reason, Verdict};
 use crate::clock::Clock;
 use crate::config::{EffectivePolicy, MetadataFlags};
-use crate::json_text::{TextSink, WriteText, exact_text};
+use crate::json_text::{TextBuffer, TextSink, WriteText};
 
 /// The annotate step, built from the config.
 #[derive(Debug, Clone, Copy)]
@@ -24,24 +24,25 @@ pub(crate) enum Annotator {
 }
 
 impl Annotator {
-    /// The metadata of `annotation` as JSON text. `clock` gives the wall time of
-    /// `next_retry_at` (read only when that is reported).
+    /// The metadata of `annotation` as JSON text, written through `buffer`. `clock` gives the
+    /// wall time of `next_retry_at` (read only when that is reported).
     pub(crate) fn render(
         &self,
         annotation: &Annotation<'_>,
         trace_id: Option<&str>,
         clock: &dyn Clock,
+        buffer: &mut TextBuffer,
     ) -> Cow<'static, str> {
         match self {
             Self::ContextForge => match trace_id {
                 None => Cow::Borrowed("{}"),
-                Some(_) => Cow::Owned(exact_text(&Counts(annotation))),
+                Some(_) => Cow::Owned(buffer.text_of(&Counts(annotation))),
             },
             Self::Explained(flags) => {
                 let next_retry_at = (flags.include_next_retry_time
                     && annotation.decision == Decision::Retry)
                     .then(|| clock.wall_ms().saturating_add(annotation.delay_ms));
-                Cow::Owned(exact_text(&Explanation {
+                Cow::Owned(buffer.text_of(&Explanation {
                     annotation,
                     flags,
                     next_retry_at,
@@ -215,8 +216,12 @@ mod tests {
             delay_kind: Some(DelayKind::Backoff),
         };
         let clock = FixedClock::default();
-        let rendered =
-            Annotator::Explained(MetadataFlags::default()).render(&annotation, None, &clock);
+        let rendered = Annotator::Explained(MetadataFlags::default()).render(
+            &annotation,
+            None,
+            &clock,
+            &mut TextBuffer::default(),
+        );
         let value: Value = serde_json::from_str(&rendered).unwrap();
         let inner = &value["retry_with_backoff"];
         assert_eq!(inner["reason"], "status:503");
@@ -247,11 +252,16 @@ mod tests {
         };
         let clock = FixedClock::default();
         assert_eq!(
-            Annotator::ContextForge.render(&annotation, None, &clock),
+            Annotator::ContextForge.render(&annotation, None, &clock, &mut TextBuffer::default()),
             "{}"
         );
         assert_eq!(
-            Annotator::ContextForge.render(&annotation, Some("trace"), &clock),
+            Annotator::ContextForge.render(
+                &annotation,
+                Some("trace"),
+                &clock,
+                &mut TextBuffer::default()
+            ),
             r#"{"retry_with_backoff":{"retry_count":2,"retry_delay_ms":400}}"#
         );
     }

@@ -27,7 +27,7 @@ use std::cell::Cell;
 use crate::call::{ToolCall, ToolDecision};
 use crate::clock::{Clock, Rng};
 use crate::config::{PluginConfig, Schema};
-use crate::json_text::{TextSink, WriteText, exact_text};
+use crate::json_text::{TextBuffer, TextSink, WriteText};
 use crate::snapshot::Snapshot;
 use crate::state::RequestStore;
 use crate::stats::{Outcome, StatsStore};
@@ -106,6 +106,8 @@ pub(crate) struct Pipeline {
     /// The caller's deadline (nested schema only).
     deadline: Option<Deadline>,
     annotator: Annotator,
+    /// Where the metadata and warnings are written before they are handed out.
+    text: TextBuffer,
     /// What was decided, per tool.
     stats: StatsStore,
 }
@@ -156,6 +158,7 @@ impl Pipeline {
             delay_sources,
             deadline,
             annotator,
+            text: TextBuffer::default(),
             stats: StatsStore::default(),
         }
     }
@@ -238,7 +241,7 @@ impl Pipeline {
                         requests.clear(call.tool, call.request_id);
                         annotation.decision = refusal;
                         if refusal == Decision::GiveUp {
-                            warning = Some(exact_text(&GiveUpWarning {
+                            warning = Some(self.text.text_of(&GiveUpWarning {
                                 tool: call.tool,
                                 request_id: call.request_id,
                                 failures,
@@ -260,7 +263,9 @@ impl Pipeline {
         ToolDecision {
             retry: annotation.decision == Decision::Retry,
             delay_ms: annotation.delay_ms,
-            metadata: self.annotator.render(&annotation, call.trace_id, clock),
+            metadata: self
+                .annotator
+                .render(&annotation, call.trace_id, clock, &mut self.text),
             warning,
         }
     }
