@@ -12,7 +12,8 @@
 
 use crate::rfc3339::push_utc_ms;
 
-/// Where hand-written text goes.
+/// Hand-written text appended to a `String` (the one place it is written: see
+/// [`TextBuffer`]).
 pub(crate) trait TextSink {
     /// Appends `text` as it is.
     fn text(&mut self, text: &str);
@@ -109,8 +110,8 @@ fn push_pair(out: &mut String, pair: usize) {
 
 /// Something written as text by hand.
 pub(crate) trait WriteText {
-    /// Writes the text into `sink` (the same text whatever the sink).
-    fn write_text<S: TextSink>(&self, sink: &mut S);
+    /// Appends the text to `sink`.
+    fn write_text(&self, sink: &mut String);
 }
 
 /// A buffer for text written by hand, reused from call to call: it holds as much as the longest
@@ -147,7 +148,7 @@ mod tests {
     fn a_buffer_hands_out_text_of_exactly_its_size_and_is_reused() {
         struct Number(u64);
         impl WriteText for Number {
-            fn write_text<S: TextSink>(&self, sink: &mut S) {
+            fn write_text(&self, sink: &mut String) {
                 sink.text("n=");
                 sink.unsigned(self.0);
             }

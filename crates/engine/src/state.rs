@@ -53,7 +53,7 @@ pub(crate) struct RequestState {
 pub(crate) struct RequestStore {
     ttl_ms: u64,
     capacity: usize,
-    /// The tracked pairs, each stored under [`RequestStore::hash`] of its names.
+    /// The tracked pairs, each stored under the [`hash_names`] of its names.
     pairs: HashTable<TrackedPair>,
     hasher: RandomState,
     /// Failures in the order they happened. An entry is live while its pair's `sequence` still

@@ -91,14 +91,14 @@ impl<'a> Annotation<'a> {
 struct Counts<'a, 'p>(&'a Annotation<'p>);
 
 impl WriteText for Counts<'_, '_> {
-    fn write_text<S: TextSink>(&self, sink: &mut S) {
+    fn write_text(&self, sink: &mut String) {
         open_with_counts(sink, self.0);
         sink.text("}}");
     }
 }
 
 /// Opens the metadata object with the two counts every schema reports.
-fn open_with_counts(sink: &mut impl TextSink, annotation: &Annotation<'_>) {
+fn open_with_counts(sink: &mut String, annotation: &Annotation<'_>) {
     sink.text(r#"{"retry_with_backoff":{"retry_count":"#);
     sink.unsigned(u64::from(annotation.retry_count));
     sink.text(r#","retry_delay_ms":"#);
@@ -115,7 +115,7 @@ struct Explanation<'a, 'p> {
 }
 
 impl WriteText for Explanation<'_, '_> {
-    fn write_text<S: TextSink>(&self, sink: &mut S) {
+    fn write_text(&self, sink: &mut String) {
         let (annotation, flags) = (self.annotation, self.flags);
         open_with_counts(sink, annotation);
         sink.text(r#","decision":""#);

@@ -302,7 +302,7 @@ struct GiveUpWarning<'a> {
 }
 
 impl WriteText for GiveUpWarning<'_> {
-    fn write_text<S: TextSink>(&self, sink: &mut S) {
+    fn write_text(&self, sink: &mut String) {
         sink.text("tool=");
         sink.text(self.tool);
         sink.text(" request_id=");
