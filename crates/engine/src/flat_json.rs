@@ -49,7 +49,7 @@ pub(crate) fn read_flat_object<'a>(
                 (JsonScalar::Text(Cow::Borrowed(text_of(json, text)?)), tail)
             }
             [b'0'..=b'9', ..] => {
-                let (value, tail) = integer(rest)?;
+                let (value, tail) = integer(rest, json.as_bytes())?;
                 (JsonScalar::Unsigned(value), tail)
             }
             [b't', b'r', b'u', b'e', tail @ ..] => (JsonScalar::Bool(true), tail),
@@ -67,9 +67,20 @@ pub(crate) fn read_flat_object<'a>(
     }
 }
 
-/// `bytes` without its leading JSON whitespace.
+/// `bytes` without its leading JSON whitespace. A gateway's serializer rarely writes any, so
+/// the usual case is one comparison and no loop (in wasm every loop entry also checks for
+/// interruption).
 #[inline(always)]
-fn skip_whitespace(mut bytes: &[u8]) -> &[u8] {
+fn skip_whitespace(bytes: &[u8]) -> &[u8] {
+    match bytes.first() {
+        Some(&byte) if byte <= b' ' => skip_whitespace_run(bytes),
+        _ => bytes,
+    }
+}
+
+/// [`skip_whitespace`] when `bytes` may start with whitespace.
+#[inline(never)]
+fn skip_whitespace_run(mut bytes: &[u8]) -> &[u8] {
     while let [b' ' | b'\t' | b'\n' | b'\r', tail @ ..] = bytes {
         bytes = tail;
     }
@@ -121,8 +132,34 @@ fn plain_string(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
 /// An integer >= 0 in JSON's form (no leading zero), not followed by a fraction or an
 /// exponent, of at most 19 digits (so it fits in a `u64` without overflow checks, which cost a
 /// 128-bit multiplication in wasm; longer ones are left to serde_json); and what follows it.
+///
+/// `bytes` must be the end of `text`. Up to seven digits are read from one eight-byte word
+/// without a loop (near the end of the text, the text's last eight bytes moved down); longer
+/// numbers, and any in a text shorter than eight bytes, digit by digit.
 #[inline(always)]
-fn integer(bytes: &[u8]) -> Option<(u64, &[u8])> {
+fn integer<'a>(bytes: &'a [u8], text: &[u8]) -> Option<(u64, &'a [u8])> {
+    debug_assert!(text.ends_with(bytes));
+    let word = match (bytes.first_chunk::<8>(), text.last_chunk::<8>()) {
+        (Some(chunk), _) => Some(u64::from_le_bytes(*chunk)),
+        // The bytes past the text's end read as zeros, which are not digits.
+        (None, Some(last)) => u64::from_le_bytes(*last).checked_shr(8 * (8 - bytes.len() as u32)),
+        (None, None) => None,
+    };
+    if let Some(word) = word {
+        let digits = word ^ ASCII_ZEROS;
+        let count = leading_digits(digits);
+        if (1..8).contains(&count) {
+            let value = digits_value(digits << (64 - 8 * count));
+            let (number, rest) = bytes.split_at_checked(count as usize)?;
+            return plain_integer(number, rest).then_some((value, rest));
+        }
+    }
+    integer_by_digit(bytes)
+}
+
+/// [`integer`] one digit at a time.
+#[inline(never)]
+fn integer_by_digit(bytes: &[u8]) -> Option<(u64, &[u8])> {
     const MAX_DIGITS: usize = 19;
     let mut value: u64 = 0;
     let mut rest = bytes;
@@ -130,10 +167,38 @@ fn integer(bytes: &[u8]) -> Option<(u64, &[u8])> {
         value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
         rest = tail;
     }
-    let count = bytes.len() - rest.len();
-    let leading_zero = count > 1 && bytes.first() == Some(&b'0');
+    let number = &bytes[..bytes.len() - rest.len()];
+    (number.len() <= MAX_DIGITS && plain_integer(number, rest)).then_some((value, rest))
+}
+
+/// The digits `number` followed by `rest` are a whole JSON integer: no leading zero, and no
+/// fraction or exponent after it.
+#[inline(always)]
+fn plain_integer(number: &[u8], rest: &[u8]) -> bool {
+    let leading_zero = number.len() > 1 && number.first() == Some(&b'0');
     let continues = matches!(rest.first(), Some(b'.' | b'e' | b'E'));
-    (count <= MAX_DIGITS && !leading_zero && !continues).then_some((value, rest))
+    !leading_zero && !continues
+}
+
+/// Eight ASCII zeros; a word of text XOR this has digits as the byte values 0 to 9.
+const ASCII_ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
+
+/// How many of the word's bytes, from the lowest, are digit values (0 to 9) after
+/// [`ASCII_ZEROS`] was XORed in: 0 to 8. A byte is a digit when it and it plus 6 are both
+/// below 16; a carry out of the addition only reaches bytes after a non-digit.
+fn leading_digits(digits: u64) -> u32 {
+    const SIXES: u64 = u64::from_ne_bytes([6; 8]);
+    const HIGH_NIBBLES: u64 = u64::from_ne_bytes([0xf0; 8]);
+    let not_digit = (digits | digits.wrapping_add(SIXES)) & HIGH_NIBBLES;
+    not_digit.trailing_zeros() / 8
+}
+
+/// The number whose eight decimal digits are the word's bytes, the most significant lowest:
+/// digits combined in pairs, then fours, then all eight, each step one multiplication.
+fn digits_value(digits: u64) -> u64 {
+    let pairs = (digits.wrapping_mul(10 * 256 + 1) >> 8) & 0x00ff_00ff_00ff_00ff;
+    let fours = (pairs.wrapping_mul(100 * 65_536 + 1) >> 16) & 0x0000_ffff_0000_ffff;
+    fours.wrapping_mul(10_000 * (1 << 32) + 1) >> 32
 }
 
 /// A word (read little-endian) with the high bit set in each byte that is a quote, a backslash
@@ -237,6 +302,63 @@ mod tests {
         assert_eq!(members(&long), None);
         let long = format!("{{\"{}\":\"{}\"}}", "k".repeat(20), "v".repeat(17));
         assert_eq!(members(&long).unwrap()[0].0.len(), 20);
+    }
+
+    #[test]
+    fn word_read_integers_agree_with_digit_by_digit() {
+        let mut texts = vec![String::new()];
+        for number in [
+            "0", "7", "42", "503", "1500", "65535", "999999", "1234567", "12345678",
+        ] {
+            for after in [
+                "",
+                "}",
+                ",\"a\":1}",
+                ".5}",
+                "e3}",
+                "x",
+                "0",
+                "00000000",
+                "\u{e9}",
+            ] {
+                texts.push(format!("{number}{after}"));
+                texts.push(format!("0{number}{after}"));
+            }
+        }
+        for text in &texts {
+            let bytes = text.as_bytes();
+            for before in ["", "{\"a\":", "{\"retry_after_ms\":"] {
+                let whole = format!("{before}{text}");
+                let end = &whole.as_bytes()[before.len()..];
+                assert_eq!(
+                    integer(end, whole.as_bytes()),
+                    integer_by_digit(bytes),
+                    "{whole:?}"
+                );
+            }
+        }
+        let text = b"{\"a\":503,\"b\":2}";
+        assert_eq!(integer(&text[5..], text), Some((503, &text[8..])));
+        let text = b"{\"retry_after_ms\":1500}";
+        assert_eq!(integer(&text[18..], text), Some((1500, &b"}"[..])));
+        let text = b"{\"a\":01}";
+        assert_eq!(integer(&text[5..], text), None);
+    }
+
+    #[test]
+    fn leading_digits_stop_at_the_first_other_byte() {
+        for other in [b'/', b':', b' ', b'"', 0, 0x80, 0xff, b'a'] {
+            for position in 0..8 {
+                let mut bytes = *b"98765432";
+                bytes[position] = other;
+                let digits = u64::from_le_bytes(bytes) ^ ASCII_ZEROS;
+                assert_eq!(leading_digits(digits), position as u32, "{bytes:?}");
+            }
+        }
+        assert_eq!(
+            leading_digits(u64::from_le_bytes(*b"98765432") ^ ASCII_ZEROS),
+            8
+        );
     }
 
     #[test]

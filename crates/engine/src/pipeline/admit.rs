@@ -2,8 +2,8 @@
 //!
 //! Every rule sees every classified result, in the order [`super::Pipeline::new`] lists them,
 //! so each keeps its own state current (a breaker counts successes too); the first refusal
-//! decides. To add a rule: write a module here implementing [`AdmissionRule`], and push it in
-//! [`super::Pipeline::new`].
+//! decides. To add a rule: write a module here implementing [`AdmissionRule`], give it a
+//! variant of [`Rule`], and push it in [`super::Pipeline::new`].
 
 mod circuit_breaker;
 mod repeat_safety;
@@ -86,4 +86,44 @@ pub(crate) trait AdmissionRule: std::fmt::Debug {
 
     /// Takes the rule's state back from `snapshot` (at `now_ms`).
     fn restore(&mut self, _snapshot: &Snapshot, _now_ms: u64) {}
+}
+
+/// An admission rule of a pipeline: one variant per rule, so that the rules are called
+/// directly and can be inlined (in wasm a `dyn` call is a checked indirect call through a
+/// table, on every decision).
+#[derive(Debug)]
+pub(crate) enum Rule {
+    /// The tool's circuit breaker.
+    CircuitBreaker(CircuitBreaker),
+    /// Refuses to repeat calls that are not safe to repeat.
+    RepeatSafety(RepeatSafety),
+    /// The tool's retry budget.
+    RetryBudget(RetryBudget),
+}
+
+impl AdmissionRule for Rule {
+    #[inline(always)]
+    fn admit(&mut self, attempt: &Attempt<'_>, notes: &mut AdmissionNotes) -> Option<Decision> {
+        match self {
+            Self::CircuitBreaker(rule) => rule.admit(attempt, notes),
+            Self::RepeatSafety(rule) => rule.admit(attempt, notes),
+            Self::RetryBudget(rule) => rule.admit(attempt, notes),
+        }
+    }
+
+    fn save(&self, snapshot: &mut Snapshot, now_ms: u64) {
+        match self {
+            Self::CircuitBreaker(rule) => rule.save(snapshot, now_ms),
+            Self::RepeatSafety(rule) => rule.save(snapshot, now_ms),
+            Self::RetryBudget(rule) => rule.save(snapshot, now_ms),
+        }
+    }
+
+    fn restore(&mut self, snapshot: &Snapshot, now_ms: u64) {
+        match self {
+            Self::CircuitBreaker(rule) => rule.restore(snapshot, now_ms),
+            Self::RepeatSafety(rule) => rule.restore(snapshot, now_ms),
+            Self::RetryBudget(rule) => rule.restore(snapshot, now_ms),
+        }
+    }
 }

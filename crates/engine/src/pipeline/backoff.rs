@@ -2,8 +2,8 @@
 //!
 //! The [`DelaySource`]s are asked in order; the first that answers decides, with a delay or a
 //! refusal. The server's hint (when the config honours hints) comes first, the policy's curve
-//! last: it always answers. To add a source: a module implementing [`DelaySource`], pushed in
-//! [`super::Pipeline::new`].
+//! last: it always answers. To add a source: a type implementing [`DelaySource`], a variant of
+//! [`Source`], and a line in [`super::Pipeline::new`].
 
 use super::Decision;
 use super::classify::Verdict;
@@ -115,9 +115,34 @@ impl DelaySource for ServerHint {
     }
 }
 
+/// A delay source of a pipeline: one variant per source, so that the sources are called
+/// directly (in wasm a `dyn` call is a checked indirect call through a table).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Source {
+    /// The server's hint.
+    ServerHint(ServerHint),
+    /// The policy's curve.
+    PolicyCurve(PolicyCurve),
+}
+
+impl DelaySource for Source {
+    #[inline(always)]
+    fn delay(
+        &self,
+        input: &DelayInput<'_>,
+        rng: &mut dyn Rng,
+        notes: &mut DelayNotes,
+    ) -> Option<Result<Delay, Decision>> {
+        match self {
+            Self::ServerHint(source) => source.delay(input, rng, notes),
+            Self::PolicyCurve(source) => source.delay(input, rng, notes),
+        }
+    }
+}
+
 /// The first answer of `sources` (the last source always answers).
 pub(crate) fn delay(
-    sources: &[Box<dyn DelaySource>],
+    sources: &[Source],
     input: &DelayInput<'_>,
     rng: &mut dyn Rng,
     notes: &mut DelayNotes,

@@ -5,12 +5,12 @@
 //! Each step is built once, at configure time, by [`Pipeline::new`]:
 //! - [`classify`]: is the result a failure, may it be retried, why, and which policy applies;
 //! - [`admit`]: an ordered list of [`admit::AdmissionRule`]s that may refuse a retry the
-//!   policy allows (the circuit breaker, then the retry budget); every rule sees every
-//!   outcome, and the first refusal decides. **A new admission rule is a module under `admit/`
-//!   plus one line in [`Pipeline::new`].**
+//!   policy allows (the circuit breaker, idempotency safety, then the retry budget); every
+//!   rule sees every outcome, and the first refusal decides. **A new admission rule is a
+//!   module under `admit/`, a variant of [`admit::Rule`] and one line in [`Pipeline::new`].**
 //! - [`backoff`]: an ordered list of [`backoff::DelaySource`]s, the first answer of which is
 //!   the delay or a refusal (the server's hint, then the policy's curve). A new delay source is
-//!   likewise one module plus one line there.
+//!   likewise a type, a variant of [`backoff::Source`] and one line there.
 //! - [`annotate`]: the metadata that explains the decision.
 //!
 //! The request store (consecutive failures per tool and request) is the one piece of state the
@@ -32,9 +32,11 @@ use crate::snapshot::Snapshot;
 use crate::state::RequestStore;
 use crate::stats::{Outcome, StatsStore};
 use crate::tool_result::ToolResultView;
-use admit::{AdmissionNotes, AdmissionRule, Attempt, CircuitBreaker, RepeatSafety, RetryBudget};
+use admit::{
+    AdmissionNotes, AdmissionRule, Attempt, CircuitBreaker, RepeatSafety, RetryBudget, Rule,
+};
 use annotate::{Annotation, Annotator};
-use backoff::{DelayInput, DelaySource, PolicyCurve, ServerHint};
+use backoff::{DelayInput, PolicyCurve, ServerHint, Source};
 use classify::{Classification, Classifier};
 use deadline::Deadline;
 
@@ -101,8 +103,8 @@ impl Decision {
 #[derive(Debug)]
 pub(crate) struct Pipeline {
     classifier: Classifier,
-    admission: Vec<Box<dyn AdmissionRule>>,
-    delay_sources: Vec<Box<dyn DelaySource>>,
+    admission: Vec<Rule>,
+    delay_sources: Vec<Source>,
     /// The caller's deadline (nested schema only).
     deadline: Option<Deadline>,
     annotator: Annotator,
@@ -115,8 +117,8 @@ pub(crate) struct Pipeline {
 impl Pipeline {
     /// The pipeline of `config`: this is where every step is chosen.
     pub(crate) fn new(config: &PluginConfig) -> Self {
-        let mut admission: Vec<Box<dyn AdmissionRule>> = Vec::new();
-        let mut delay_sources: Vec<Box<dyn DelaySource>> = Vec::new();
+        let mut admission = Vec::new();
+        let mut delay_sources = Vec::new();
         let mut deadline = None;
         let (classifier, annotator) = match config.schema() {
             Schema::Flat(flat) => (
@@ -127,17 +129,17 @@ impl Pipeline {
                 let conditions = nested.conditions();
                 // A breaker that can neither refuse nor be reported keeps no state at all.
                 if nested.breaker().enabled || nested.metadata().include_circuit_breaker_state {
-                    admission.push(Box::new(CircuitBreaker::new(*nested.breaker())));
+                    admission.push(Rule::CircuitBreaker(CircuitBreaker::new(*nested.breaker())));
                 }
-                admission.push(Box::new(RepeatSafety {
+                admission.push(Rule::RepeatSafety(RepeatSafety {
                     respect_annotations: conditions.respect_tool_annotations,
                     retry_on_status: conditions.non_idempotent_retry_on_status.clone(),
                 }));
                 if let Some(budget) = nested.budget().filter(|budget| budget.enabled) {
-                    admission.push(Box::new(RetryBudget::new(*budget)));
+                    admission.push(Rule::RetryBudget(RetryBudget::new(*budget)));
                 }
                 if conditions.honor_retry_after {
-                    delay_sources.push(Box::new(ServerHint {
+                    delay_sources.push(Source::ServerHint(ServerHint {
                         max_retry_after_ms: conditions.max_retry_after_ms,
                     }));
                 }
@@ -151,7 +153,7 @@ impl Pipeline {
             }
         };
         // The policy's curve always answers, so it comes last.
-        delay_sources.push(Box::new(PolicyCurve));
+        delay_sources.push(Source::PolicyCurve(PolicyCurve));
         Self {
             classifier,
             admission,
