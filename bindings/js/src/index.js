@@ -37,10 +37,11 @@ function coreModule(name) {
   return module;
 }
 
-function configText(config) {
-  if (config === undefined || config === null) return '{}';
-  if (config instanceof JsonText) return config.text;
-  return typeof config === 'string' ? config : JSON.stringify(config);
+/** The JSON text of a config or state argument: text as it is, anything else serialized. */
+function jsonArgument(value) {
+  if (value === undefined || value === null) return '{}';
+  if (value instanceof JsonText) return value.text;
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** A snapshot `importState` could not take; the state in force is unchanged. */
@@ -76,7 +77,7 @@ export class Plugin {
    */
   configure(config) {
     try {
-      this.#exports.configure(configText(config));
+      this.#exports.configure(jsonArgument(config));
     } catch (error) {
       throw configError(error);
     }
@@ -149,7 +150,7 @@ export class Plugin {
    */
   importState(state) {
     try {
-      this.#exports.importState(typeof state === 'string' ? state : JSON.stringify(state));
+      this.#exports.importState(jsonArgument(state));
     } catch (error) {
       throw typeof error?.payload === 'string' ? new StateError(error.payload) : error;
     }

@@ -139,11 +139,12 @@ fn plain_string(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
 #[inline(always)]
 fn integer<'a>(bytes: &'a [u8], text: &[u8]) -> Option<(u64, &'a [u8])> {
     debug_assert!(text.ends_with(bytes));
-    let word = match (bytes.first_chunk::<8>(), text.last_chunk::<8>()) {
-        (Some(chunk), _) => Some(u64::from_le_bytes(*chunk)),
+    let word = match bytes.first_chunk::<8>() {
+        Some(chunk) => Some(u64::from_le_bytes(*chunk)),
         // The bytes past the text's end read as zeros, which are not digits.
-        (None, Some(last)) => u64::from_le_bytes(*last).checked_shr(8 * (8 - bytes.len() as u32)),
-        (None, None) => None,
+        None => text
+            .last_chunk::<8>()
+            .and_then(|last| u64::from_le_bytes(*last).checked_shr(8 * (8 - bytes.len() as u32))),
     };
     if let Some(word) = word {
         let digits = word ^ ASCII_ZEROS;

@@ -3,7 +3,7 @@
 //! Every rule sees every classified result, in the order [`super::Pipeline::new`] lists them,
 //! so each keeps its own state current (a breaker counts successes too); the first refusal
 //! decides. To add a rule: write a module here implementing [`AdmissionRule`], give it a
-//! variant of [`Rule`], and push it in [`super::Pipeline::new`].
+//! variant of [`Rule`] (and an arm in `on_rule!`), and push it in [`super::Pipeline::new`].
 
 mod circuit_breaker;
 mod repeat_safety;
@@ -101,29 +101,29 @@ pub(crate) enum Rule {
     RetryBudget(RetryBudget),
 }
 
+/// `$call` on the rule a [`Rule`] holds, bound to `$rule`: the one place that lists the
+/// variants for dispatch.
+macro_rules! on_rule {
+    ($value:expr, $rule:ident => $call:expr) => {
+        match $value {
+            Rule::CircuitBreaker($rule) => $call,
+            Rule::RepeatSafety($rule) => $call,
+            Rule::RetryBudget($rule) => $call,
+        }
+    };
+}
+
 impl AdmissionRule for Rule {
     #[inline(always)]
     fn admit(&mut self, attempt: &Attempt<'_>, notes: &mut AdmissionNotes) -> Option<Decision> {
-        match self {
-            Self::CircuitBreaker(rule) => rule.admit(attempt, notes),
-            Self::RepeatSafety(rule) => rule.admit(attempt, notes),
-            Self::RetryBudget(rule) => rule.admit(attempt, notes),
-        }
+        on_rule!(self, rule => rule.admit(attempt, notes))
     }
 
     fn save(&self, snapshot: &mut Snapshot, now_ms: u64) {
-        match self {
-            Self::CircuitBreaker(rule) => rule.save(snapshot, now_ms),
-            Self::RepeatSafety(rule) => rule.save(snapshot, now_ms),
-            Self::RetryBudget(rule) => rule.save(snapshot, now_ms),
-        }
+        on_rule!(self, rule => rule.save(snapshot, now_ms));
     }
 
     fn restore(&mut self, snapshot: &Snapshot, now_ms: u64) {
-        match self {
-            Self::CircuitBreaker(rule) => rule.restore(snapshot, now_ms),
-            Self::RepeatSafety(rule) => rule.restore(snapshot, now_ms),
-            Self::RetryBudget(rule) => rule.restore(snapshot, now_ms),
-        }
+        on_rule!(self, rule => rule.restore(snapshot, now_ms));
     }
 }
