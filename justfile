@@ -26,6 +26,24 @@ simulate *args:
 bench *args:
     cargo run --release -q -p host-harness -- bench {{args}}
 
+# The deterministic cost of one bench row (needs valgrind): per call, x86 instructions plus six
+# for every miss of a simulated 32 KiB, 8-way level-1 instruction cache, for the plugin and the
+# floor, and their ratio, which tracks the bench's time ratio (README, Performance).
+cost-model row calls="2000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release -q -p host-harness
+    for profile in plugin floor; do
+        valgrind --tool=callgrind --cache-sim=yes --I1=32768,8,64 --D1=32768,8,64 \
+            --LL=8388608,16,64 --collect-atstart=no --toggle-collect='*ToolPostInvoke*invoke*' \
+            --toggle-collect='*ResourcePostFetch*invoke*' \
+            --callgrind-out-file=target/cost-model.$profile target/release/retry-harness \
+            bench --only "{{row}}" --profile $profile --calls {{calls}} >/dev/null 2>&1
+        awk -v p=$profile -v n={{calls}} '/^totals:/ { printf "%s %.0f %.0f %.0f\n", p, $2 / n, $5 / n, ($2 + 6 * $5) / n }' \
+            target/cost-model.$profile
+    done | awk '{ print $1 ": instructions " $2 ", L1i misses " $3 ", cost " $4; cost[NR] = $4 }
+        END { printf "plugin / floor: %.2f\n", cost[1] / cost[2] }'
+
 # Build the two components (target/wasm/wasm32-wasip2/wasm-release/*.wasm).
 wasm:
     rustup target add wasm32-wasip2
