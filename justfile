@@ -26,9 +26,9 @@ simulate *args:
 bench *args:
     cargo run --release -q -p host-harness -- bench {{args}}
 
-# The deterministic cost of one bench row (needs valgrind): per call, x86 instructions plus six
-# for every miss of a simulated 32 KiB, 8-way level-1 instruction cache, for the plugin and the
-# floor, and their ratio, which tracks the bench's time ratio (README, Performance).
+# Per call: x86 instructions plus six for every miss of a simulated 32 KiB, 8-way level-1
+# instruction cache (README, Performance). Needs valgrind.
+# A bench row's deterministic cost, plugin against floor: it tracks the bench's time ratio.
 cost-model row calls="2000":
     #!/usr/bin/env bash
     set -euo pipefail
