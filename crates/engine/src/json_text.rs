@@ -66,31 +66,39 @@ impl TextSink for String {
     fn unsigned(&mut self, value: u64) {
         // Two digits at a time from a table, most significant first, each a one-byte push of
         // a value visibly below 0x80 (a digit buffer appended at once would be a copy of
-        // unknown length).
+        // unknown length). Larger numbers are written out of line, which keeps this function
+        // (and the registers it saves on entry) small.
         match value {
             0..10 => self.push(char::from(b'0' + value as u8)),
             10..100 => push_pair(self, value as usize),
-            100..10_000 => {
-                let (high, low) = ((value / 100) as usize, (value % 100) as usize);
-                if high < 10 {
-                    self.push(char::from(b'0' + high as u8));
-                } else {
-                    push_pair(self, high);
-                }
-                push_pair(self, low);
-            }
-            _ => {
-                self.unsigned(value / 10_000);
-                let low = (value % 10_000) as usize;
-                push_pair(self, low / 100);
-                push_pair(self, low % 100);
-            }
+            100..10_000 => push_up_to_four_digits(self, value as usize),
+            _ => push_large(self, value),
         }
     }
 
     fn utc_ms(&mut self, unix_ms: u64) {
         push_utc_ms(self, unix_ms);
     }
+}
+
+/// Appends `value` (100 to 9 999): three or four digits.
+fn push_up_to_four_digits(out: &mut String, value: usize) {
+    let (high, low) = (value / 100, value % 100);
+    if high < 10 {
+        out.push(char::from(b'0' + high as u8));
+    } else {
+        push_pair(out, high);
+    }
+    push_pair(out, low);
+}
+
+/// Appends `value` (10 000 or more): the digits above the last four, then those four.
+#[inline(never)]
+fn push_large(out: &mut String, value: u64) {
+    out.unsigned(value / 10_000);
+    let low = (value % 10_000) as usize;
+    push_pair(out, low / 100);
+    push_pair(out, low % 100);
 }
 
 /// "00" to "99".

@@ -94,6 +94,10 @@ impl TrackedPair {
         self.names.get(self.tool_len..).unwrap_or_default()
     }
 
+    // Inline, like `hash_names`: both run on every failure, and a call in wasm saves and
+    // restores the caller's live registers (measured: 60 instructions and 40 simulated cache
+    // misses a failure less, for 1.4 KB of component).
+    #[inline(always)]
     fn is(&self, tool: &str, request: &str) -> bool {
         // Bytes, not `str` slices: no character-boundary checks on this path.
         let Some((own_tool, own_request)) = self.names.as_bytes().split_at_checked(self.tool_len)
@@ -318,6 +322,7 @@ impl RequestStore {
 
 /// The hash of a pair's names: both, with the tool's length between them (so `a:b` + `c` and
 /// `a` + `b:c` hash apart, as they compare apart).
+#[inline(always)]
 fn hash_names(hasher: &RandomState, tool: &str, request: &str) -> u64 {
     let mut state = hasher.build_hasher();
     state.write(tool.as_bytes());

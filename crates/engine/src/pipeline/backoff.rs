@@ -9,23 +9,13 @@ use super::Decision;
 use super::classify::Verdict;
 use crate::clock::{Clock, Rng};
 
-/// Where a retry's delay came from (reported as `delay_source`).
+/// Where a retry's delay came from (reported as `delay_source`, named in the annotate step).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DelayKind {
     /// The policy's curve and jitter.
     Backoff,
     /// The server's hint.
     RetryAfter,
-}
-
-impl DelayKind {
-    /// The metadata name.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Backoff => "backoff",
-            Self::RetryAfter => "retry_after",
-        }
-    }
 }
 
 /// A source's answer: a delay, or the decision that refuses the retry.

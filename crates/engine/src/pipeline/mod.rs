@@ -85,19 +85,33 @@ impl Decision {
 
     /// The metadata name.
     pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Retry => "retry",
-            Self::GiveUp => "give_up",
-            Self::NotRetryable => "not_retryable",
-            Self::CircuitOpen => "circuit_open",
-            Self::BudgetExhausted => "budget_exhausted",
-            Self::RetryAfterTooLong => "retry_after_too_long",
-            Self::UnsafeToRetry => "unsafe_to_retry",
-            Self::DeadlineExceeded => "deadline_exceeded",
-            Self::Success => "success",
+        macro_rules! name {
+            ($name:literal) => {
+                $name
+            };
         }
+        with_decision_name!(self, name)
     }
 }
+
+/// `$then!(NAME)`, `NAME` being the metadata name of `$decision` as a string literal (which
+/// `concat!` can build on): the one list of the decisions' names.
+macro_rules! with_decision_name {
+    ($decision:expr, $then:ident) => {
+        match $decision {
+            Decision::Success => $then!("success"),
+            Decision::Retry => $then!("retry"),
+            Decision::GiveUp => $then!("give_up"),
+            Decision::NotRetryable => $then!("not_retryable"),
+            Decision::CircuitOpen => $then!("circuit_open"),
+            Decision::UnsafeToRetry => $then!("unsafe_to_retry"),
+            Decision::BudgetExhausted => $then!("budget_exhausted"),
+            Decision::RetryAfterTooLong => $then!("retry_after_too_long"),
+            Decision::DeadlineExceeded => $then!("deadline_exceeded"),
+        }
+    };
+}
+pub(crate) use with_decision_name;
 
 /// The four steps, built from one configuration.
 #[derive(Debug)]
