@@ -50,18 +50,19 @@ fn header_value<'v>(headers: &'v Map<String, Value>, name: &str) -> Option<&'v V
 
 /// Whole milliseconds >= 0, as a JSON number or a string of digits.
 ///
-/// Inline for the usual hint, a plain integer; every other form is read out of line.
+/// The usual hint, a plain integer, is taken inline; [`millis_of_any_form`] reads every form,
+/// out of line.
 #[inline(always)]
 pub(crate) fn millis(value: &JsonScalar) -> Option<RetryHint> {
     match value {
         JsonScalar::Unsigned(ms) => Some(RetryHint::Millis(*ms)),
-        other => millis_in_other_forms(other),
+        other => millis_of_any_form(other),
     }
 }
 
-/// [`millis`] of anything but a plain integer.
+/// [`millis`], for any form of the value.
 #[inline(never)]
-fn millis_in_other_forms(value: &JsonScalar) -> Option<RetryHint> {
+fn millis_of_any_form(value: &JsonScalar) -> Option<RetryHint> {
     let ms = match value {
         JsonScalar::Unsigned(ms) => *ms,
         JsonScalar::Number(ms) if ms.fract() == 0.0 && (0.0..1e15).contains(ms) => *ms as u64,
