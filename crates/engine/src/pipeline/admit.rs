@@ -1,9 +1,10 @@
 //! The admit step: rules that may refuse a retry the policy would allow.
 //!
-//! Every rule sees every classified result, in the order [`super::Pipeline::new`] lists them,
-//! so each keeps its own state current (a breaker counts successes too); the first refusal
-//! decides. To add a rule: write a module here implementing [`AdmissionRule`], give it a
-//! variant of [`Rule`] (and an arm in `on_rule!`), and push it in [`super::Pipeline::new`].
+//! Every rule sees every classified result, in the order of [`AdmissionRules`]' fields, so
+//! each keeps its own state current (a breaker counts successes too); the first refusal
+//! decides. To add a rule: write a module here implementing [`AdmissionRule`], give it a field
+//! of [`AdmissionRules`] (and a line in `each_rule!`), and set it in
+//! [`super::Pipeline::new`].
 
 mod circuit_breaker;
 mod repeat_safety;
@@ -88,42 +89,59 @@ pub(crate) trait AdmissionRule: std::fmt::Debug {
     fn restore(&mut self, _snapshot: &Snapshot, _now_ms: u64) {}
 }
 
-/// An admission rule of a pipeline: one variant per rule, so that the rules are called
-/// directly and can be inlined (in wasm a `dyn` call is a checked indirect call through a
-/// table, on every decision).
-#[derive(Debug)]
-pub(crate) enum Rule {
+/// The admit step's rules, each present when the config asks for it, in the contract's order:
+/// the circuit breaker, idempotency safety, then the retry budget. Held as fields rather than
+/// a list so that each rule is called directly, with no loop or dispatch between them (in wasm
+/// a loop over a list of rules cost 60 instructions a decision for one rule).
+#[derive(Debug, Default)]
+pub(crate) struct AdmissionRules {
     /// The tool's circuit breaker.
-    CircuitBreaker(CircuitBreaker),
+    pub(crate) circuit_breaker: Option<CircuitBreaker>,
     /// Refuses to repeat calls that are not safe to repeat.
-    RepeatSafety(RepeatSafety),
+    pub(crate) repeat_safety: Option<RepeatSafety>,
     /// The tool's retry budget.
-    RetryBudget(RetryBudget),
+    pub(crate) retry_budget: Option<RetryBudget>,
 }
 
-/// `$call` on the rule a [`Rule`] holds, bound to `$rule`: the one place that lists the
-/// variants for dispatch.
-macro_rules! on_rule {
-    ($value:expr, $rule:ident => $call:expr) => {
-        match $value {
-            Rule::CircuitBreaker($rule) => $call,
-            Rule::RepeatSafety($rule) => $call,
-            Rule::RetryBudget($rule) => $call,
+/// `$call` on each rule present in `$rules` (an [`AdmissionRules`]), in order, bound by the
+/// pattern `$rule` (`ref rule` or `ref mut rule`): the one place that lists the rules.
+macro_rules! each_rule {
+    ($rules:expr, $rule:pat => $call:expr) => {{
+        if let Some($rule) = $rules.circuit_breaker {
+            $call;
         }
-    };
+        if let Some($rule) = $rules.repeat_safety {
+            $call;
+        }
+        if let Some($rule) = $rules.retry_budget {
+            $call;
+        }
+    }};
 }
 
-impl AdmissionRule for Rule {
+impl AdmissionRules {
+    /// Shows `attempt` to every rule (each keeps its own state current) and returns the first
+    /// refusal.
     #[inline(always)]
-    fn admit(&mut self, attempt: &Attempt<'_>, notes: &mut AdmissionNotes) -> Option<Decision> {
-        on_rule!(self, rule => rule.admit(attempt, notes))
+    pub(crate) fn admit(
+        &mut self,
+        attempt: &Attempt<'_>,
+        notes: &mut AdmissionNotes,
+    ) -> Option<Decision> {
+        let mut refusal = None;
+        each_rule!(self, ref mut rule => if let Some(decision) = rule.admit(attempt, notes) {
+            refusal.get_or_insert(decision);
+        });
+        refusal
     }
 
-    fn save(&self, snapshot: &mut Snapshot, now_ms: u64) {
-        on_rule!(self, rule => rule.save(snapshot, now_ms));
+    /// Writes every rule's state into `snapshot` (at `now_ms`).
+    pub(crate) fn save(&self, snapshot: &mut Snapshot, now_ms: u64) {
+        each_rule!(self, ref rule => rule.save(snapshot, now_ms));
     }
 
-    fn restore(&mut self, snapshot: &Snapshot, now_ms: u64) {
-        on_rule!(self, rule => rule.restore(snapshot, now_ms));
+    /// Takes every rule's state back from `snapshot` (at `now_ms`).
+    pub(crate) fn restore(&mut self, snapshot: &Snapshot, now_ms: u64) {
+        each_rule!(self, ref mut rule => rule.restore(snapshot, now_ms));
     }
 }

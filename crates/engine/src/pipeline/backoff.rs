@@ -2,8 +2,8 @@
 //!
 //! The [`DelaySource`]s are asked in order; the first that answers decides, with a delay or a
 //! refusal. The server's hint (when the config honours hints) comes first, the policy's curve
-//! last: it always answers. To add a source: a type implementing [`DelaySource`], a variant of
-//! [`Source`], and a line in [`super::Pipeline::new`].
+//! last: it always answers. To add a source: a type implementing [`DelaySource`], a field of
+//! [`DelaySources`] (asked in field order), and a line in [`super::Pipeline::new`].
 
 use super::Decision;
 use super::classify::Verdict;
@@ -56,7 +56,7 @@ pub(crate) trait DelaySource: std::fmt::Debug {
 }
 
 /// The effective policy's curve (with its jitter): always answers.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct PolicyCurve;
 
 impl DelaySource for PolicyCurve {
@@ -105,40 +105,29 @@ impl DelaySource for ServerHint {
     }
 }
 
-/// A delay source of a pipeline: one variant per source, so that the sources are called
-/// directly (in wasm a `dyn` call is a checked indirect call through a table).
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Source {
+/// The backoff step's sources, in the order they are asked: the server's hint, when the config
+/// honours hints, then the policy's curve, which always answers. Held as fields rather than a
+/// list so that each source is called directly, with no loop or dispatch between them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct DelaySources {
     /// The server's hint.
-    ServerHint(ServerHint),
+    pub(crate) server_hint: Option<ServerHint>,
     /// The policy's curve.
-    PolicyCurve(PolicyCurve),
+    pub(crate) policy_curve: PolicyCurve,
 }
 
-impl DelaySource for Source {
+impl DelaySources {
+    /// The first answer of the sources.
     #[inline(always)]
-    fn delay(
+    pub(crate) fn delay(
         &self,
         input: &DelayInput<'_>,
         rng: &mut dyn Rng,
         notes: &mut DelayNotes,
-    ) -> Option<Result<Delay, Decision>> {
-        match self {
-            Self::ServerHint(source) => source.delay(input, rng, notes),
-            Self::PolicyCurve(source) => source.delay(input, rng, notes),
-        }
+    ) -> Result<Delay, Decision> {
+        self.server_hint
+            .and_then(|source| source.delay(input, rng, notes))
+            .or_else(|| self.policy_curve.delay(input, rng, notes))
+            .unwrap_or(Err(Decision::GiveUp))
     }
-}
-
-/// The first answer of `sources` (the last source always answers).
-pub(crate) fn delay(
-    sources: &[Source],
-    input: &DelayInput<'_>,
-    rng: &mut dyn Rng,
-    notes: &mut DelayNotes,
-) -> Result<Delay, Decision> {
-    sources
-        .iter()
-        .find_map(|source| source.delay(input, rng, notes))
-        .unwrap_or(Err(Decision::GiveUp))
 }

@@ -4,13 +4,14 @@
 //!
 //! Each step is built once, at configure time, by [`Pipeline::new`]:
 //! - [`classify`]: is the result a failure, may it be retried, why, and which policy applies;
-//! - [`admit`]: an ordered list of [`admit::AdmissionRule`]s that may refuse a retry the
-//!   policy allows (the circuit breaker, idempotency safety, then the retry budget); every
-//!   rule sees every outcome, and the first refusal decides. **A new admission rule is a
-//!   module under `admit/`, a variant of [`admit::Rule`] and one line in [`Pipeline::new`].**
-//! - [`backoff`]: an ordered list of [`backoff::DelaySource`]s, the first answer of which is
-//!   the delay or a refusal (the server's hint, then the policy's curve). A new delay source is
-//!   likewise a type, a variant of [`backoff::Source`] and one line there.
+//! - [`admit`]: the [`admit::AdmissionRule`]s that may refuse a retry the policy allows, in
+//!   order (the circuit breaker, idempotency safety, then the retry budget); every rule sees
+//!   every outcome, and the first refusal decides. **A new admission rule is a module under
+//!   `admit/`, a field of [`admit::AdmissionRules`] (and a line in its `each_rule!`) and one
+//!   line in [`Pipeline::new`].**
+//! - [`backoff`]: the [`backoff::DelaySource`]s in order, the first answer of which is the
+//!   delay or a refusal (the server's hint, then the policy's curve). A new delay source is
+//!   likewise a type, a field of [`backoff::DelaySources`] and one line there.
 //! - [`annotate`]: the metadata that explains the decision.
 //!
 //! The request store (consecutive failures per tool and request) is the one piece of state the
@@ -32,11 +33,9 @@ use crate::snapshot::Snapshot;
 use crate::state::RequestStore;
 use crate::stats::{Outcome, StatsStore};
 use crate::tool_result::ToolResultView;
-use admit::{
-    AdmissionNotes, AdmissionRule, Attempt, CircuitBreaker, RepeatSafety, RetryBudget, Rule,
-};
+use admit::{AdmissionNotes, AdmissionRules, Attempt, CircuitBreaker, RepeatSafety, RetryBudget};
 use annotate::{Annotation, Annotator};
-use backoff::{DelayInput, PolicyCurve, ServerHint, Source};
+use backoff::{DelayInput, DelaySources, ServerHint};
 use classify::{Classification, Classifier};
 use deadline::Deadline;
 
@@ -117,8 +116,8 @@ pub(crate) use with_decision_name;
 #[derive(Debug)]
 pub(crate) struct Pipeline {
     classifier: Classifier,
-    admission: Vec<Rule>,
-    delay_sources: Vec<Source>,
+    admission: AdmissionRules,
+    delay_sources: DelaySources,
     /// The caller's deadline (nested schema only).
     deadline: Option<Deadline>,
     annotator: Annotator,
@@ -131,8 +130,8 @@ pub(crate) struct Pipeline {
 impl Pipeline {
     /// The pipeline of `config`: this is where every step is chosen.
     pub(crate) fn new(config: &PluginConfig) -> Self {
-        let mut admission = Vec::new();
-        let mut delay_sources = Vec::new();
+        let mut admission = AdmissionRules::default();
+        let mut delay_sources = DelaySources::default();
         let mut deadline = None;
         let (classifier, annotator) = match config.schema() {
             Schema::Flat(flat) => (
@@ -143,19 +142,19 @@ impl Pipeline {
                 let conditions = nested.conditions();
                 // A breaker that can neither refuse nor be reported keeps no state at all.
                 if nested.breaker().enabled || nested.metadata().include_circuit_breaker_state {
-                    admission.push(Rule::CircuitBreaker(CircuitBreaker::new(*nested.breaker())));
+                    admission.circuit_breaker = Some(CircuitBreaker::new(*nested.breaker()));
                 }
-                admission.push(Rule::RepeatSafety(RepeatSafety {
+                admission.repeat_safety = Some(RepeatSafety {
                     respect_annotations: conditions.respect_tool_annotations,
                     retry_on_status: conditions.non_idempotent_retry_on_status.clone(),
-                }));
+                });
                 if let Some(budget) = nested.budget().filter(|budget| budget.enabled) {
-                    admission.push(Rule::RetryBudget(RetryBudget::new(*budget)));
+                    admission.retry_budget = Some(RetryBudget::new(*budget));
                 }
                 if conditions.honor_retry_after {
-                    delay_sources.push(Source::ServerHint(ServerHint {
+                    delay_sources.server_hint = Some(ServerHint {
                         max_retry_after_ms: conditions.max_retry_after_ms,
-                    }));
+                    });
                 }
                 deadline = Some(Deadline {
                     min_attempt_ms: conditions.min_attempt_ms,
@@ -166,8 +165,6 @@ impl Pipeline {
                 )
             }
         };
-        // The policy's curve always answers, so it comes last.
-        delay_sources.push(Source::PolicyCurve(PolicyCurve));
         Self {
             classifier,
             admission,
@@ -192,18 +189,13 @@ impl Pipeline {
         let now = Now::new(clock);
         let verdict = self.classifier.classify(call.tool, call.result);
         let mut notes = AdmissionNotes::default();
-        let mut refusal = None;
-        for rule in &mut self.admission {
-            let attempt = Attempt {
-                tool: call.tool,
-                verdict: &verdict,
-                now: &now,
-                annotations: call.annotations.as_ref(),
-            };
-            if let Some(decision) = rule.admit(&attempt, &mut notes) {
-                refusal.get_or_insert(decision);
-            }
-        }
+        let attempt = Attempt {
+            tool: call.tool,
+            verdict: &verdict,
+            now: &now,
+            annotations: call.annotations.as_ref(),
+        };
+        let refusal = self.admission.admit(&attempt, &mut notes);
         let mut annotation = Annotation::new(&verdict, notes);
         let mut warning = None;
         match verdict.outcome {
@@ -234,18 +226,14 @@ impl Pipeline {
                         failures,
                         clock,
                     };
-                    backoff::delay(
-                        &self.delay_sources,
-                        &input,
-                        rng,
-                        &mut annotation.delay_notes,
-                    )
-                    .and_then(|delay| match self.deadline {
-                        Some(deadline) if deadline.refuses(delay.ms, call.remaining_ms) => {
-                            Err(Decision::DeadlineExceeded)
-                        }
-                        _ => Ok(delay),
-                    })
+                    self.delay_sources
+                        .delay(&input, rng, &mut annotation.delay_notes)
+                        .and_then(|delay| match self.deadline {
+                            Some(deadline) if deadline.refuses(delay.ms, call.remaining_ms) => {
+                                Err(Decision::DeadlineExceeded)
+                            }
+                            _ => Ok(delay),
+                        })
                 };
                 match answer {
                     Ok(delay) => {
@@ -295,17 +283,13 @@ impl Pipeline {
 
     /// Writes the steps' state (breakers, budgets, statistics) into `snapshot`.
     pub(crate) fn save(&self, snapshot: &mut Snapshot, now_ms: u64) {
-        for rule in &self.admission {
-            rule.save(snapshot, now_ms);
-        }
+        self.admission.save(snapshot, now_ms);
         snapshot.stats = self.stats.to_map();
     }
 
     /// Takes the steps' state back from `snapshot`.
     pub(crate) fn restore(&mut self, snapshot: &Snapshot, now_ms: u64) {
-        for rule in &mut self.admission {
-            rule.restore(snapshot, now_ms);
-        }
+        self.admission.restore(snapshot, now_ms);
         self.stats.restore(&snapshot.stats);
     }
 }
