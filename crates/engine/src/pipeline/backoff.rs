@@ -117,7 +117,8 @@ pub(crate) struct DelaySources {
 }
 
 impl DelaySources {
-    /// The first answer of the sources.
+    /// The first answer of the sources (the policy's curve always answers, so the give-up
+    /// fallback is never taken).
     #[inline(always)]
     pub(crate) fn delay(
         &self,
